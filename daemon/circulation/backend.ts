@@ -1,0 +1,287 @@
+/**
+ * The CirculationBackend contract (DESIGN.md): everything the SIP2 bridge, the kiosk station and the
+ * locker service ask of a library system. Two implementations: the embedded SQLite engine and a
+ * SIP2 client for an upstream system. Results are data: a refusal is `ok: false` with a stable
+ * reason code and a screen message in the patron's language, never an exception.
+ */
+import type { KioskLanguage, ReasonCode } from '../../protocols/kiosk-api/reasons.ts';
+
+export interface Refusal {
+  ok: false;
+  reason: ReasonCode;
+  messageKey: string;
+  screenMessage: string;
+  details?: Record<string, unknown>;
+}
+
+export type Outcome<T extends object> = ({ ok: true } & T) | Refusal;
+
+export type Channel = 'self' | 'staff' | 'sip2';
+
+export interface RequestContext {
+  /** Self-service never completes a conditional loan; staff may confirm one. */
+  channel?: Channel;
+  /** The department the request is made in; defaults to the site's department. */
+  department?: string;
+  /** When it happened: the original time of an offline (no-block) transaction. */
+  at?: Date;
+  /** SIP2 no-block: the client already lent or took the item back offline; record it. */
+  noBlock?: boolean;
+  /** A retried request with the same key gets the first outcome and changes nothing. */
+  idempotencyKey?: string;
+  /** Language of screen messages; defaults to the patron's language, then the site's. */
+  language?: KioskLanguage;
+}
+
+export type ItemStatus = 'free' | 'C' | 'S' | 'D' | 'B' | 'L' | 'O' | 'W';
+export type LoanMode = 'unconditional' | 'conditional' | 'forbidden' | 'undefined';
+
+export interface PatronSummary {
+  barcode: string;
+  firstName: string;
+  lastName: string;
+  category: string;
+  language: KioskLanguage;
+  homeDepartment: string;
+  email: string | null;
+  hasMobile: boolean;
+  membershipExpires: string | null;
+  /** Why services are limited, if they are; null when the patron may borrow. */
+  blocks: Array<{ reason: ReasonCode; details?: Record<string, unknown> }>;
+  pinSet: boolean;
+}
+
+export interface KitPart {
+  barcode: string;
+  partNumber: number;
+  title: string;
+}
+
+export interface KitInfo {
+  code: string;
+  title: string;
+  leadBarcode: string;
+  partsTotal: number;
+  partNumber: number;
+  parts: KitPart[];
+}
+
+export interface ItemInformation {
+  barcode: string;
+  bibId: string;
+  title: string;
+  author: string;
+  materialType: string;
+  department: string;
+  callNumber: string;
+  status: ItemStatus;
+  stockStatus: string;
+  accessLevel: string;
+  restriction: string;
+  dueDate: string | null;
+  /** Card barcode of the patron who has it (C/S/L/B) or for whom it waits (O/W). */
+  patronBarcode: string | null;
+  holdQueueLength: number;
+  holdPickupPlace: string | null;
+  holdExpiresOn: string | null;
+  loanMode: { home: LoanMode; readingRoom: LoanMode };
+  kit: KitInfo | null;
+  price: number | null;
+  currency: string;
+}
+
+export interface LoanLine {
+  barcode: string;
+  title: string;
+  author: string;
+  status: 'C' | 'S' | 'D' | 'B' | 'L';
+  loanedAt: string;
+  dueDate: string | null;
+  renewals: number;
+  overdue: boolean;
+  kit: { code: string; partNumber: number; partsTotal: number; lead: boolean } | null;
+}
+
+export interface HoldLine {
+  id: number;
+  bibId: string;
+  title: string;
+  status: 'R' | 'O' | 'W' | 'U';
+  itemBarcode: string | null;
+  pickupPlace: string | null;
+  createdAt: string;
+  expiresOn: string | null;
+  queuePosition: number | null;
+}
+
+export interface FeeLine {
+  id: number;
+  kind: string;
+  amount: number;
+  paid: number;
+  remaining: number;
+  currency: string;
+  createdAt: string;
+  itemBarcode: string | null;
+  description: string;
+}
+
+export interface PatronInformation extends PatronSummary {
+  loans: LoanLine[];
+  holds: HoldLine[];
+  fees: FeeLine[];
+  balance: number;
+  currency: string;
+  lostCount: number;
+  limits: { total: number | null; current: number };
+}
+
+export interface CheckoutRequest {
+  patron: string;
+  item: string;
+  mode?: 'home' | 'reading_room';
+  /** Barcodes on the pad; when given, a kit is lent only if all its parts are among them. */
+  parts?: string[];
+  feeAcknowledged?: boolean;
+  /** Staff only: proceed with a conditional loan after the warning. */
+  confirmConditional?: boolean;
+}
+
+export interface LentUnit {
+  barcode: string;
+  title: string;
+  dueDate: string;
+  kitPart: number | null;
+}
+
+export interface CheckoutResult {
+  patron: string;
+  item: string;
+  title: string;
+  dueDate: string;
+  status: 'C' | 'S';
+  units: LentUnit[];
+  renewal: boolean;
+  fee: { amount: number; currency: string; kind: string } | null;
+  holdFulfilled: boolean;
+  replayed?: boolean;
+}
+
+export type Destination = 'shelf' | 'hold_shelf' | 'processing' | 'other_department' | 'staff';
+
+export interface Routing {
+  destination: Destination;
+  /** Card barcode of the patron the item waits for. */
+  forPatron: string | null;
+  forPatronName: string | null;
+  department: string | null;
+  pickupPlace: string | null;
+  holdExpiresOn: string | null;
+  note: string | null;
+}
+
+export interface CheckinRequest {
+  item: string;
+  parts?: string[];
+}
+
+export interface CheckinResult {
+  item: string;
+  title: string;
+  patron: string | null;
+  units: string[];
+  routing: Routing;
+  /** Whether the security bit must be set (on) after this check-in. */
+  securityOn: boolean;
+  fine: { amount: number; currency: string } | null;
+  wasOnLoan: boolean;
+  replayed?: boolean;
+}
+
+export interface RenewResult {
+  item: string;
+  title: string;
+  dueDate: string;
+  previousDueDate: string | null;
+  renewals: number;
+  fine: { amount: number; currency: string } | null;
+  fee: { amount: number; currency: string } | null;
+  replayed?: boolean;
+}
+
+export interface RenewAllResult {
+  renewed: RenewResult[];
+  refused: Array<{ item: string; title: string; reason: ReasonCode; screenMessage: string }>;
+  replayed?: boolean;
+}
+
+export interface HoldRequest {
+  patron: string;
+  item?: string;
+  bibId?: string;
+  pickupPlace?: string;
+}
+
+export interface HoldResult {
+  hold: HoldLine;
+  replayed?: boolean;
+}
+
+export interface CancelHoldRequest {
+  patron: string;
+  holdId?: number;
+  item?: string;
+  bibId?: string;
+}
+
+export interface FeePaidRequest {
+  patron: string;
+  amount: number;
+  currency: string;
+  feeId?: number;
+  method: 'cash' | 'card' | 'other';
+  reference?: string;
+}
+
+export interface FeePaidResult {
+  paid: number;
+  balance: number;
+  currency: string;
+  settled: number[];
+  paymentId: number;
+  replayed?: boolean;
+}
+
+export interface BackendStatus {
+  kind: 'embedded' | 'sip2-upstream';
+  online: boolean;
+  detail: string;
+  currency: string;
+  /** Operations this backend supports (SIP2 98 supported messages). */
+  supports: {
+    checkout: boolean;
+    checkin: boolean;
+    renew: boolean;
+    holds: boolean;
+    fees: boolean;
+  };
+}
+
+export interface CirculationBackend {
+  readonly kind: 'embedded' | 'sip2-upstream';
+  status(): Promise<BackendStatus>;
+  lookupPatron(identifier: string, ctx?: RequestContext): Promise<Outcome<{ patron: PatronSummary }>>;
+  /** PIN check; an empty or missing PIN never passes for a patron who has one. */
+  verifyPatron(identifier: string, pin: string | undefined, ctx?: RequestContext): Promise<Outcome<{ patron: PatronSummary }>>;
+  patronInformation(identifier: string, ctx?: RequestContext): Promise<Outcome<{ patron: PatronInformation }>>;
+  itemInformation(barcode: string, ctx?: RequestContext): Promise<Outcome<{ item: ItemInformation }>>;
+  checkout(req: CheckoutRequest, ctx?: RequestContext): Promise<Outcome<CheckoutResult>>;
+  checkin(req: CheckinRequest, ctx?: RequestContext): Promise<Outcome<CheckinResult>>;
+  renew(req: { patron: string; item: string }, ctx?: RequestContext): Promise<Outcome<RenewResult>>;
+  renewAll(req: { patron: string }, ctx?: RequestContext): Promise<Outcome<RenewAllResult>>;
+  placeHold(req: HoldRequest, ctx?: RequestContext): Promise<Outcome<HoldResult>>;
+  cancelHold(req: CancelHoldRequest, ctx?: RequestContext): Promise<Outcome<{ cancelled: HoldLine; replayed?: boolean }>>;
+  feePaid(req: FeePaidRequest, ctx?: RequestContext): Promise<Outcome<FeePaidResult>>;
+  endSession(patron: string, ctx?: RequestContext): Promise<Outcome<{ patron: string }>>;
+  close(): Promise<void>;
+}

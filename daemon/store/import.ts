@@ -1,0 +1,609 @@
+/**
+ * `kiosk import` and `kiosk export`: the open-kiosk/1 data format of docs/import-format.md.
+ * An import is one transaction: every problem is collected with its FILE:LINE and field, and if
+ * there is any, nothing of the file is kept.
+ */
+import { z } from 'zod';
+import { stringify } from 'yaml';
+import type { Clock } from '../clock.ts';
+import { addDays, isPlainDate, localDate } from '../circulation/dates.ts';
+import type { EmbeddedBackend } from '../circulation/embedded.ts';
+import { hashPin, isPinHash } from '../circulation/pin.ts';
+import { fromMinor, toMinor } from '../circulation/policy.ts';
+import { formatPath, parseYamlSource } from '../yaml-source.ts';
+import type { Db } from './db.ts';
+
+const RELATIVE = /^@today(?:([+-])(\d{1,5})d)?$/;
+
+const code = z.string().min(1).max(40);
+const barcode = z.string({ error: 'must be a quoted string (an unquoted number loses its leading zeros)' }).trim().min(1).max(64);
+const dateish = z.union([z.string(), z.date()], { error: 'must be a date YYYY-MM-DD or @today±Nd' });
+const amount = z.number().nonnegative().multipleOf(0.01, 'at most two decimals');
+
+const documentSchema = z
+  .object({
+    format: z.literal('open-kiosk/1').optional(),
+    departments: z.array(z.object({ code, name: z.string().min(1), fixedDueDate: dateish.nullish() }).strict()).optional(),
+    materialTypes: z.array(z.object({ code, name: z.string().min(1), parent: code.nullish() }).strict()).optional(),
+    categories: z.array(z.object({ code, name: z.string().min(1) }).strict()).optional(),
+    pickupPlaces: z
+      .array(
+        z.object({ code, department: code, kind: z.enum(['desk', 'locker', 'delivery']), name: z.string().min(1) }).strict(),
+      )
+      .optional(),
+    items: z
+      .array(
+        z
+          .object({
+            barcode,
+            bibId: z.string().min(1).optional(),
+            title: z.string().min(1),
+            author: z.string().default(''),
+            materialType: code,
+            department: code,
+            callNumber: z.string().default(''),
+            language: z.string().nullish(),
+            access: z.enum(['', '1', '2', '3', '4', '5', '6', '7', '8']).default(''),
+            status: z
+              .enum(['', '1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12', '13', '14', '+', '-'])
+              .default(''),
+            restriction: z
+              .string()
+              .regex(/^(\d{1,4}[dwmy])?$/, 'an item loan period such as 14d or 0d, or empty')
+              .default(''),
+            price: amount.nullish(),
+            acquiredOn: dateish.nullish(),
+          })
+          .strict(),
+      )
+      .optional(),
+    kits: z
+      .array(z.object({ code, title: z.string().min(1), lead: barcode, parts: z.array(barcode).min(2) }).strict())
+      .optional(),
+    patrons: z
+      .array(
+        z
+          .object({
+            barcode,
+            altIds: z.array(barcode).default([]),
+            firstName: z.string().min(1),
+            lastName: z.string().min(1),
+            category: code,
+            pin: z.string({ error: 'must be a quoted string' }).regex(/^\d{4,12}$/, 'a PIN is 4 to 12 digits').nullish(),
+            pinHash: z.string().refine(isPinHash, 'not a hash written by kiosk export').nullish(),
+            email: z.email().nullish(),
+            mobile: z.string().regex(/^\+?[0-9 ]{6,20}$/, 'a phone number').nullish(),
+            homeDepartment: code,
+            language: z.enum(['en', 'sl', 'lv', 'hu']).default('en'),
+            membershipExpires: dateish.nullish(),
+            block: z
+              .object({
+                reason: z.enum(['card_withheld', 'home_loan_ban', 'visits_disabled', 'staff']),
+                note: z.string().nullish(),
+              })
+              .strict()
+              .nullish(),
+            limits: z
+              .object({
+                maxItems: z.number().int().min(0).nullish(),
+                maxRenewals: z.number().int().min(0).nullish(),
+                maxHolds: z.number().int().min(0).nullish(),
+              })
+              .strict()
+              .nullish(),
+          })
+          .strict(),
+      )
+      .optional(),
+    loans: z
+      .array(
+        z
+          .object({
+            item: barcode,
+            patron: barcode,
+            status: z.enum(['C', 'S', 'L']).default('C'),
+            department: code.nullish(),
+            loanedAt: dateish,
+            dueDate: dateish.nullish(),
+            renewals: z.number().int().min(0).default(0),
+          })
+          .strict(),
+      )
+      .optional(),
+    holds: z
+      .array(
+        z
+          .object({
+            patron: barcode,
+            bibId: z.string().nullish(),
+            item: barcode.nullish(),
+            status: z.enum(['R', 'O', 'W']).default('R'),
+            createdAt: dateish,
+            pickupPlace: code.nullish(),
+            expiresOn: dateish.nullish(),
+          })
+          .strict(),
+      )
+      .optional(),
+    fees: z
+      .array(
+        z
+          .object({
+            patron: barcode,
+            kind: z.enum(['overdue', 'lost', 'card', 'unclaimed_hold', 'loan_fee', 'other_department', 'other']),
+            amount: amount.refine((v) => v > 0, 'must be more than 0'),
+            item: barcode.nullish(),
+            createdAt: dateish,
+            description: z.string().default(''),
+          })
+          .strict(),
+      )
+      .optional(),
+    calendar: z
+      .array(
+        z
+          .object({
+            date: dateish,
+            department: code.nullish(),
+            closed: z.boolean(),
+            fineCharged: z.boolean().default(false),
+            noFine: z.boolean().default(false),
+            note: z.string().nullish(),
+          })
+          .strict(),
+      )
+      .optional(),
+  })
+  .strict();
+
+export type ImportDocument = z.infer<typeof documentSchema>;
+
+export interface ImportOptions {
+  clock: Clock;
+  timezone: string;
+  currency: string;
+  /** When given, due dates and hold expiries left out of the file are computed by its policy. */
+  engine?: EmbeddedBackend;
+}
+
+export interface ImportCounts {
+  departments: number;
+  materialTypes: number;
+  categories: number;
+  pickupPlaces: number;
+  items: number;
+  kits: number;
+  patrons: number;
+  loans: number;
+  holds: number;
+  fees: number;
+  calendar: number;
+}
+
+export type ImportResult = { ok: true; counts: ImportCounts } | { ok: false; problems: string[] };
+
+class Abort extends Error {}
+
+export function importData(db: Db, text: string, file: string, opts: ImportOptions): ImportResult {
+  const src = parseYamlSource(text, file);
+  if (src.syntaxErrors.length) return { ok: false, problems: src.syntaxErrors };
+  if (src.value === null || src.value === undefined) return { ok: false, problems: [`${file}:1: the file is empty`] };
+  const at = (path: PropertyKey[]) => `${file}:${src.lineOf(path) ?? 1}: ${formatPath(path)}`;
+  const parsed = documentSchema.safeParse(src.value);
+  if (!parsed.success) {
+    return { ok: false, problems: parsed.error.issues.map((i) => `${at(i.path as PropertyKey[])}: ${i.message}`) };
+  }
+  const doc = parsed.data;
+  const problems: string[] = [];
+  const now = opts.clock.now();
+  const today = localDate(now, opts.timezone);
+
+  /** A date or @today±Nd, as YYYY-MM-DD. */
+  const date = (v: string | Date | null | undefined, path: PropertyKey[]): string | null => {
+    if (v === null || v === undefined) return null;
+    if (v instanceof Date) return v.toISOString().slice(0, 10);
+    const rel = RELATIVE.exec(v);
+    if (rel) return addDays(today, rel[1] ? Number(`${rel[1]}${rel[2]}`) : 0);
+    if (isPlainDate(v)) return v;
+    problems.push(`${at(path)}: "${v}" is not a date YYYY-MM-DD or @today±Nd`);
+    return null;
+  };
+  /** A date-time, a date (its local noon) or @today±Nd (now, shifted), as an ISO instant. */
+  const instant = (v: string | Date, path: PropertyKey[]): string | null => {
+    if (v instanceof Date) return v.toISOString();
+    const rel = RELATIVE.exec(v);
+    if (rel) return new Date(now.getTime() + (rel[1] ? Number(`${rel[1]}${rel[2]}`) : 0) * 86_400_000).toISOString();
+    if (isPlainDate(v)) return new Date(`${v}T12:00:00Z`).toISOString();
+    const d = new Date(v);
+    if (/^\d{4}-\d{2}-\d{2}T/.test(v) && !Number.isNaN(d.getTime())) return d.toISOString();
+    problems.push(`${at(path)}: "${v}" is not a date-time (ISO 8601) or @today±Nd`);
+    return null;
+  };
+
+  const exists = (table: string, column: string, value: unknown): boolean =>
+    !!db.prepare(`SELECT 1 FROM ${table} WHERE ${column} = ?`).get(value);
+  const itemId = (b: string) => (db.prepare('SELECT id FROM items WHERE barcode = ?').get(b) as { id: number } | undefined)?.id;
+  const patronId = (b: string) => (db.prepare('SELECT id FROM patrons WHERE barcode = ?').get(b) as { id: number } | undefined)?.id;
+  const counts: ImportCounts = {
+    departments: 0,
+    materialTypes: 0,
+    categories: 0,
+    pickupPlaces: 0,
+    items: 0,
+    kits: 0,
+    patrons: 0,
+    loans: 0,
+    holds: 0,
+    fees: 0,
+    calendar: 0,
+  };
+
+  const apply = db.transaction(() => {
+    doc.departments?.forEach((d, i) => {
+      if (exists('departments', 'code', d.code)) return problems.push(`${at(['departments', i, 'code'])}: department "${d.code}" exists already`);
+      db.prepare('INSERT INTO departments (code, name, fixed_due_date) VALUES (?, ?, ?)').run(
+        d.code,
+        d.name,
+        date(d.fixedDueDate, ['departments', i, 'fixedDueDate']),
+      );
+      counts.departments++;
+    });
+    doc.materialTypes?.forEach((m, i) => {
+      if (exists('material_types', 'code', m.code)) return problems.push(`${at(['materialTypes', i, 'code'])}: material type "${m.code}" exists already`);
+      if (m.parent && !exists('material_types', 'code', m.parent)) {
+        return problems.push(`${at(['materialTypes', i, 'parent'])}: unknown material type "${m.parent}" (list the parent first)`);
+      }
+      db.prepare('INSERT INTO material_types (code, name, parent) VALUES (?, ?, ?)').run(m.code, m.name, m.parent ?? null);
+      counts.materialTypes++;
+    });
+    doc.categories?.forEach((c, i) => {
+      if (exists('categories', 'code', c.code)) return problems.push(`${at(['categories', i, 'code'])}: category "${c.code}" exists already`);
+      db.prepare('INSERT INTO categories (code, name) VALUES (?, ?)').run(c.code, c.name);
+      counts.categories++;
+    });
+    doc.pickupPlaces?.forEach((p, i) => {
+      if (exists('pickup_places', 'code', p.code)) return problems.push(`${at(['pickupPlaces', i, 'code'])}: pickup place "${p.code}" exists already`);
+      if (!exists('departments', 'code', p.department)) return problems.push(`${at(['pickupPlaces', i, 'department'])}: unknown department "${p.department}"`);
+      db.prepare('INSERT INTO pickup_places (code, department, kind, name) VALUES (?, ?, ?, ?)').run(p.code, p.department, p.kind, p.name);
+      counts.pickupPlaces++;
+    });
+    doc.items?.forEach((it, i) => {
+      const path = ['items', i];
+      const before = problems.length;
+      if (itemId(it.barcode) !== undefined) problems.push(`${at([...path, 'barcode'])}: item "${it.barcode}" exists already`);
+      if (!exists('material_types', 'code', it.materialType)) problems.push(`${at([...path, 'materialType'])}: unknown material type "${it.materialType}"`);
+      if (!exists('departments', 'code', it.department)) problems.push(`${at([...path, 'department'])}: unknown department "${it.department}"`);
+      if (problems.length > before) return;
+      db.prepare(
+        `INSERT INTO items (barcode, bib_id, title, author, material_type, department, call_number, language, access_p, status_q,
+           restriction_u, price_minor, acquired_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        it.barcode,
+        it.bibId ?? `ITEM-${it.barcode}`,
+        it.title,
+        it.author,
+        it.materialType,
+        it.department,
+        it.callNumber,
+        it.language ?? null,
+        it.access,
+        it.status,
+        it.restriction,
+        it.price === null || it.price === undefined ? null : toMinor(it.price),
+        date(it.acquiredOn, [...path, 'acquiredOn']),
+      );
+      counts.items++;
+    });
+    doc.kits?.forEach((k, i) => {
+      const path = ['kits', i];
+      if (exists('kits', 'code', k.code)) return problems.push(`${at([...path, 'code'])}: kit "${k.code}" exists already`);
+      if (!k.parts.includes(k.lead)) return problems.push(`${at([...path, 'lead'])}: the lead unit "${k.lead}" must be one of the parts`);
+      if (new Set(k.parts).size !== k.parts.length) return problems.push(`${at([...path, 'parts'])}: a part is listed twice`);
+      const ids: number[] = [];
+      k.parts.forEach((b, j) => {
+        const id = itemId(b);
+        if (id === undefined) return problems.push(`${at([...path, 'parts', j])}: unknown item "${b}"`);
+        const inKit = db.prepare('SELECT kit_id FROM items WHERE id = ?').get(id) as { kit_id: number | null };
+        if (inKit.kit_id !== null) return problems.push(`${at([...path, 'parts', j])}: item "${b}" is already part of another kit`);
+        ids.push(id);
+      });
+      if (ids.length !== k.parts.length) return;
+      const kitId = Number(db.prepare('INSERT INTO kits (code, title, lead_item_id) VALUES (?, ?, ?)').run(k.code, k.title, itemId(k.lead)).lastInsertRowid);
+      ids.forEach((id, j) => db.prepare('UPDATE items SET kit_id = ?, kit_part = ? WHERE id = ?').run(kitId, j + 1, id));
+      counts.kits++;
+    });
+    doc.calendar?.forEach((c, i) => {
+      const path = ['calendar', i];
+      if (c.department && !exists('departments', 'code', c.department)) {
+        return problems.push(`${at([...path, 'department'])}: unknown department "${c.department}"`);
+      }
+      if (c.fineCharged && !c.closed) return problems.push(`${at([...path, 'fineCharged'])}: only a closed day can be marked "fine charged"`);
+      if (c.noFine && c.closed) return problems.push(`${at([...path, 'noFine'])}: only an open day can be marked "no fine"`);
+      const d = date(c.date, [...path, 'date']);
+      if (!d) return;
+      db.prepare(
+        `INSERT INTO calendar_days (department, date, closed, fine_charged, no_fine, note) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (department, date) DO UPDATE SET closed = excluded.closed, fine_charged = excluded.fine_charged,
+           no_fine = excluded.no_fine, note = excluded.note`,
+      ).run(c.department ?? '', d, c.closed ? 1 : 0, c.fineCharged ? 1 : 0, c.noFine ? 1 : 0, c.note ?? null);
+      counts.calendar++;
+    });
+    opts.engine?.reloadReferenceData();
+
+    const seenIds = new Set<string>();
+    doc.patrons?.forEach((p, i) => {
+      const path = ['patrons', i];
+      const before = problems.length;
+      for (const [j, id] of [p.barcode, ...p.altIds].entries()) {
+        const where = j === 0 ? [...path, 'barcode'] : [...path, 'altIds', j - 1];
+        if (seenIds.has(id) || patronId(id) !== undefined || exists('patron_ids', 'value', id)) {
+          problems.push(`${at(where)}: identifier "${id}" is already used by another patron`);
+        }
+        seenIds.add(id);
+      }
+      if (!exists('categories', 'code', p.category)) problems.push(`${at([...path, 'category'])}: unknown category "${p.category}"`);
+      if (!exists('departments', 'code', p.homeDepartment)) problems.push(`${at([...path, 'homeDepartment'])}: unknown department "${p.homeDepartment}"`);
+      if (p.pin && p.pinHash) problems.push(`${at([...path, 'pin'])}: give either pin or pinHash, not both`);
+      if (problems.length > before) return;
+      const id = Number(
+        db
+          .prepare(
+            `INSERT INTO patrons (barcode, first_name, last_name, category, pin_hash, email, mobile, home_department, language,
+               membership_expires, block_reason, block_note, max_items, max_renewals, max_holds)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(
+            p.barcode,
+            p.firstName,
+            p.lastName,
+            p.category,
+            p.pinHash ?? (p.pin ? hashPin(p.pin) : null),
+            p.email ?? null,
+            p.mobile ?? null,
+            p.homeDepartment,
+            p.language,
+            date(p.membershipExpires, [...path, 'membershipExpires']),
+            p.block?.reason ?? null,
+            p.block?.note ?? null,
+            p.limits?.maxItems ?? null,
+            p.limits?.maxRenewals ?? null,
+            p.limits?.maxHolds ?? null,
+          ).lastInsertRowid,
+      );
+      for (const alt of p.altIds) db.prepare('INSERT INTO patron_ids (value, patron_id) VALUES (?, ?)').run(alt, id);
+      counts.patrons++;
+    });
+
+    doc.loans?.forEach((l, i) => {
+      const path = ['loans', i];
+      const iid = itemId(l.item);
+      const pid = patronId(l.patron);
+      if (iid === undefined) return problems.push(`${at([...path, 'item'])}: unknown item "${l.item}"`);
+      if (pid === undefined) return problems.push(`${at([...path, 'patron'])}: unknown patron "${l.patron}"`);
+      const item = db.prepare('SELECT * FROM items WHERE id = ?').get(iid) as { department: string; kit_id: number | null; barcode: string };
+      const dept = l.department ?? item.department;
+      if (!exists('departments', 'code', dept)) return problems.push(`${at([...path, 'department'])}: unknown department "${dept}"`);
+      const loanedAt = instant(l.loanedAt, [...path, 'loanedAt']);
+      if (!loanedAt) return;
+      let due = date(l.dueDate, [...path, 'dueDate']);
+      if (!due && l.status !== 'L') {
+        if (!opts.engine) return problems.push(`${at([...path, 'dueDate'])}: a due date is needed`);
+        due = opts.engine.computeDueDate(l.item, l.patron, localDate(new Date(loanedAt), opts.timezone), dept, l.status === 'S');
+        if (!due) return problems.push(`${at([...path, 'item'])}: the policy gives no loan period for this item; give a dueDate`);
+      }
+      const units = item.kit_id === null ? [iid] : (db.prepare('SELECT id FROM items WHERE kit_id = ? ORDER BY (id = (SELECT lead_item_id FROM kits WHERE id = ?)) DESC, kit_part').all(item.kit_id, item.kit_id) as { id: number }[]).map((r) => r.id);
+      let group: number | null = null;
+      for (const u of units) {
+        if (db.prepare('SELECT 1 FROM loans WHERE item_id = ? AND closed_at IS NULL').get(u)) {
+          return problems.push(`${at([...path, 'item'])}: item "${l.item}" (or a part of its kit) is already on loan`);
+        }
+        const r = db
+          .prepare(
+            `INSERT INTO loans (item_id, patron_id, status, department, kit_group, loaned_at, due_date, renewals, lost_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(u, pid, l.status, dept, group, loanedAt, due, l.renewals, l.status === 'L' ? loanedAt : null);
+        if (item.kit_id !== null && group === null) {
+          group = Number(r.lastInsertRowid);
+          db.prepare('UPDATE loans SET kit_group = ? WHERE id = ?').run(group, group);
+        }
+      }
+      if (l.status === 'L') db.prepare('UPDATE patrons SET lost_count = lost_count + ? WHERE id = ?').run(units.length, pid);
+      counts.loans++;
+    });
+
+    doc.holds?.forEach((h, i) => {
+      const path = ['holds', i];
+      const pid = patronId(h.patron);
+      if (pid === undefined) return problems.push(`${at([...path, 'patron'])}: unknown patron "${h.patron}"`);
+      if (!h.item && !h.bibId) return problems.push(`${at(path)}: a hold needs an item or a bibId`);
+      if (h.pickupPlace && !exists('pickup_places', 'code', h.pickupPlace)) {
+        return problems.push(`${at([...path, 'pickupPlace'])}: unknown pickup place "${h.pickupPlace}"`);
+      }
+      let iid: number | null = null;
+      let bib = h.bibId ?? null;
+      if (h.item) {
+        const id = itemId(h.item);
+        if (id === undefined) return problems.push(`${at([...path, 'item'])}: unknown item "${h.item}"`);
+        const row = db.prepare('SELECT i.bib_id, k.lead_item_id FROM items i LEFT JOIN kits k ON k.id = i.kit_id WHERE i.id = ?').get(id) as {
+          bib_id: string;
+          lead_item_id: number | null;
+        };
+        iid = row.lead_item_id ?? id;
+        bib = row.bib_id;
+      } else if (!exists('items', 'bib_id', bib)) {
+        return problems.push(`${at([...path, 'bibId'])}: no item has bibId "${bib}"`);
+      }
+      if (h.status !== 'R') {
+        if (iid === null) return problems.push(`${at([...path, 'status'])}: an ${h.status} hold needs an item`);
+        if (db.prepare('SELECT 1 FROM loans WHERE item_id = ? AND closed_at IS NULL').get(iid)) {
+          return problems.push(`${at([...path, 'item'])}: item "${h.item}" is on loan, so it cannot be ${h.status}`);
+        }
+        if (db.prepare('SELECT 1 FROM holds WHERE assigned_item_id = ? AND closed_at IS NULL').get(iid)) {
+          return problems.push(`${at([...path, 'item'])}: item "${h.item}" is already assigned to another hold`);
+        }
+      }
+      const createdAt = instant(h.createdAt, [...path, 'createdAt']);
+      if (!createdAt) return;
+      let expires = date(h.expiresOn, [...path, 'expiresOn']);
+      if (!expires && opts.engine) expires = opts.engine.computeHoldExpiry(h.status, iid, bib!, localDate(new Date(createdAt), opts.timezone));
+      db.prepare(
+        `INSERT INTO holds (patron_id, bib_id, item_id, assigned_item_id, status, pickup_place, created_at, expires_on, ready_at, processing)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        pid,
+        bib,
+        iid,
+        h.status === 'R' ? null : iid,
+        h.status,
+        h.pickupPlace ?? null,
+        createdAt,
+        expires,
+        h.status === 'W' ? createdAt : null,
+        h.status === 'W' ? 'ready' : h.status === 'O' ? 'arrived' : null,
+      );
+      counts.holds++;
+    });
+
+    doc.fees?.forEach((f, i) => {
+      const path = ['fees', i];
+      const pid = patronId(f.patron);
+      if (pid === undefined) return problems.push(`${at([...path, 'patron'])}: unknown patron "${f.patron}"`);
+      let iid: number | null = null;
+      if (f.item) {
+        iid = itemId(f.item) ?? null;
+        if (iid === null) return problems.push(`${at([...path, 'item'])}: unknown item "${f.item}"`);
+      }
+      const createdAt = instant(f.createdAt, [...path, 'createdAt']);
+      if (!createdAt) return;
+      db.prepare(
+        `INSERT INTO fees (patron_id, item_id, kind, amount_minor, currency, created_at, description) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ).run(pid, iid, f.kind, toMinor(f.amount), opts.currency, createdAt, f.description);
+      counts.fees++;
+    });
+
+    if (problems.length) throw new Abort();
+  });
+
+  try {
+    apply();
+  } catch (e) {
+    if (!(e instanceof Abort)) problems.push(`${file}: ${(e as Error).message}`);
+  } finally {
+    opts.engine?.reloadReferenceData();
+  }
+  return problems.length ? { ok: false, problems } : { ok: true, counts };
+}
+
+/** The store as an open-kiosk/1 document (open loans, holds and unpaid fees). */
+export function exportData(db: Db): string {
+  const rows = <T>(sql: string) => db.prepare(sql).all() as T[];
+  const opt = <T>(v: T | null) => (v === null ? undefined : v);
+  const doc = {
+    format: 'open-kiosk/1',
+    departments: rows<{ code: string; name: string; fixed_due_date: string | null }>('SELECT * FROM departments ORDER BY code').map((d) => ({
+      code: d.code,
+      name: d.name,
+      fixedDueDate: d.fixed_due_date,
+    })),
+    materialTypes: rows<{ code: string; name: string; parent: string | null }>(
+      // Parents before their sub-types, so the file imports again.
+      `WITH RECURSIVE t(code, name, parent, depth) AS (
+         SELECT code, name, parent, 0 FROM material_types WHERE parent IS NULL
+         UNION ALL SELECT m.code, m.name, m.parent, t.depth + 1 FROM material_types m JOIN t ON m.parent = t.code)
+       SELECT code, name, parent FROM t ORDER BY depth, code`,
+    ).map((m) => ({ code: m.code, name: m.name, parent: m.parent })),
+    categories: rows<{ code: string; name: string }>('SELECT * FROM categories ORDER BY code'),
+    pickupPlaces: rows<{ code: string; department: string; kind: string; name: string }>('SELECT * FROM pickup_places ORDER BY code'),
+    items: rows<Record<string, never>>('SELECT * FROM items ORDER BY barcode').map((i: Record<string, unknown>) => ({
+      barcode: i.barcode,
+      bibId: i.bib_id,
+      title: i.title,
+      author: i.author,
+      materialType: i.material_type,
+      department: i.department,
+      callNumber: i.call_number,
+      language: opt(i.language as string | null),
+      access: i.access_p,
+      status: i.status_q,
+      restriction: i.restriction_u,
+      price: i.price_minor === null ? undefined : fromMinor(i.price_minor as number),
+      acquiredOn: opt(i.acquired_on as string | null),
+    })),
+    kits: rows<{ id: number; code: string; title: string; lead: string }>(
+      'SELECT k.id, k.code, k.title, i.barcode AS lead FROM kits k JOIN items i ON i.id = k.lead_item_id ORDER BY k.code',
+    ).map((k) => ({
+      code: k.code,
+      title: k.title,
+      lead: k.lead,
+      parts: (db.prepare('SELECT barcode FROM items WHERE kit_id = ? ORDER BY kit_part').all(k.id) as { barcode: string }[]).map((r) => r.barcode),
+    })),
+    patrons: rows<Record<string, unknown>>('SELECT * FROM patrons ORDER BY barcode').map((p) => ({
+      barcode: p.barcode,
+      altIds: (db.prepare('SELECT value FROM patron_ids WHERE patron_id = ? ORDER BY value').all(p.id) as { value: string }[]).map((r) => r.value),
+      firstName: p.first_name,
+      lastName: p.last_name,
+      category: p.category,
+      pinHash: opt(p.pin_hash as string | null),
+      email: opt(p.email as string | null),
+      mobile: opt(p.mobile as string | null),
+      homeDepartment: p.home_department,
+      language: p.language,
+      membershipExpires: opt(p.membership_expires as string | null),
+      block: p.block_reason ? { reason: p.block_reason, note: opt(p.block_note as string | null) } : undefined,
+      limits:
+        p.max_items !== null || p.max_renewals !== null || p.max_holds !== null
+          ? { maxItems: opt(p.max_items), maxRenewals: opt(p.max_renewals), maxHolds: opt(p.max_holds) }
+          : undefined,
+    })),
+    loans: rows<Record<string, unknown>>(
+      `SELECT l.*, i.barcode AS item, p.barcode AS patron FROM loans l JOIN items i ON i.id = l.item_id JOIN patrons p ON p.id = l.patron_id
+       WHERE l.closed_at IS NULL AND l.status IN ('C','S','L') AND (l.kit_group IS NULL OR l.kit_group = l.id) ORDER BY l.id`,
+    ).map((l) => ({
+      item: l.item,
+      patron: l.patron,
+      status: l.status,
+      department: l.department,
+      loanedAt: l.loaned_at,
+      dueDate: opt(l.due_date as string | null),
+      renewals: l.renewals,
+    })),
+    holds: rows<Record<string, unknown>>(
+      `SELECT h.*, p.barcode AS patron, i.barcode AS item FROM holds h JOIN patrons p ON p.id = h.patron_id
+       LEFT JOIN items i ON i.id = COALESCE(h.assigned_item_id, h.item_id) WHERE h.closed_at IS NULL AND h.status IN ('R','O','W') ORDER BY h.created_at, h.id`,
+    ).map((h) => ({
+      patron: h.patron,
+      bibId: h.item ? undefined : h.bib_id,
+      item: opt(h.item as string | null),
+      status: h.status,
+      createdAt: h.created_at,
+      pickupPlace: opt(h.pickup_place as string | null),
+      expiresOn: opt(h.expires_on as string | null),
+    })),
+    fees: rows<Record<string, unknown>>(
+      `SELECT f.*, p.barcode AS patron, i.barcode AS item FROM fees f JOIN patrons p ON p.id = f.patron_id LEFT JOIN items i ON i.id = f.item_id
+       WHERE f.paid_minor + f.waived_minor < f.amount_minor ORDER BY f.created_at, f.id`,
+    ).map((f) => ({
+      patron: f.patron,
+      kind: f.kind,
+      // What is still owed: a partly paid claim is exported as its remainder.
+      amount: fromMinor((f.amount_minor as number) - (f.paid_minor as number) - (f.waived_minor as number)),
+      item: opt(f.item as string | null),
+      createdAt: f.created_at,
+      description: f.description,
+    })),
+    calendar: rows<Record<string, unknown>>('SELECT * FROM calendar_days ORDER BY date, department').map((c) => ({
+      date: c.date,
+      department: c.department === '' ? null : c.department,
+      closed: !!c.closed,
+      fineCharged: !!c.fine_charged,
+      noFine: !!c.no_fine,
+      note: c.note,
+    })),
+  };
+  return stringify(doc, { lineWidth: 0 });
+}
+
+export function isStoreEmpty(db: Db): boolean {
+  return !db.prepare('SELECT 1 FROM items LIMIT 1').get() && !db.prepare('SELECT 1 FROM patrons LIMIT 1').get();
+}

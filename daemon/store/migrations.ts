@@ -1,0 +1,206 @@
+/**
+ * Versioned schema migrations. Each runs once, in order, inside a transaction; the applied versions
+ * are recorded in schema_migrations. Never edit a released migration: add a new one.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    name: 'circulation core',
+    sql: `
+CREATE TABLE departments (
+  code TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  fixed_due_date TEXT                      -- "Datum poteka izposoje" (domain.md §3.2)
+);
+CREATE TABLE material_types (
+  code TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  parent TEXT REFERENCES material_types(code)
+);
+CREATE TABLE categories (
+  code TEXT PRIMARY KEY,
+  name TEXT NOT NULL
+);
+CREATE TABLE pickup_places (
+  code TEXT PRIMARY KEY,
+  department TEXT NOT NULL REFERENCES departments(code),
+  kind TEXT NOT NULL CHECK (kind IN ('desk','locker','delivery')),
+  name TEXT NOT NULL
+);
+CREATE TABLE kits (
+  id INTEGER PRIMARY KEY,
+  code TEXT NOT NULL UNIQUE,
+  title TEXT NOT NULL,
+  lead_item_id INTEGER                     -- set once the units exist
+);
+CREATE TABLE items (
+  id INTEGER PRIMARY KEY,
+  barcode TEXT NOT NULL UNIQUE,
+  bib_id TEXT NOT NULL,
+  title TEXT NOT NULL,
+  author TEXT NOT NULL DEFAULT '',
+  material_type TEXT NOT NULL REFERENCES material_types(code),
+  department TEXT NOT NULL REFERENCES departments(code),
+  call_number TEXT NOT NULL DEFAULT '',
+  language TEXT,
+  access_p TEXT NOT NULL DEFAULT '',       -- 996/997p
+  status_q TEXT NOT NULL DEFAULT '',       -- 996/997q (6 damaged, 8 lost)
+  restriction_u TEXT NOT NULL DEFAULT '',  -- 996/997u ('0d' blocks loans)
+  price_minor INTEGER,
+  acquired_on TEXT,
+  kit_id INTEGER REFERENCES kits(id),
+  kit_part INTEGER,
+  UNIQUE (kit_id, kit_part)
+);
+CREATE INDEX items_bib ON items(bib_id);
+CREATE INDEX items_kit ON items(kit_id) WHERE kit_id IS NOT NULL;
+
+CREATE TABLE patrons (
+  id INTEGER PRIMARY KEY,
+  barcode TEXT NOT NULL UNIQUE,
+  first_name TEXT NOT NULL,
+  last_name TEXT NOT NULL,
+  category TEXT NOT NULL REFERENCES categories(code),
+  pin_hash TEXT,
+  pin_failures INTEGER NOT NULL DEFAULT 0,
+  pin_locked_until TEXT,
+  email TEXT,
+  mobile TEXT,
+  home_department TEXT NOT NULL REFERENCES departments(code),
+  language TEXT NOT NULL DEFAULT 'en',
+  membership_expires TEXT,
+  block_reason TEXT,                       -- card_withheld | home_loan_ban | visits_disabled | staff
+  block_note TEXT,
+  max_items INTEGER,                       -- member-level overrides "(I)" (001:L832-836)
+  max_renewals INTEGER,
+  max_holds INTEGER,
+  lost_count INTEGER NOT NULL DEFAULT 0    -- "Izgubil gradivo (I)", LST flag when > 0
+);
+CREATE TABLE patron_ids (
+  value TEXT PRIMARY KEY,                  -- alternative identifiers: RFID card UID, old numbers
+  patron_id INTEGER NOT NULL REFERENCES patrons(id),
+  kind TEXT NOT NULL DEFAULT 'alt'
+);
+
+-- One row per unit and status period. An item has at most one open row (closed_at IS NULL):
+-- C home loan, S reading-room loan, D inter-department loan, L lost, B held (returned with hold,
+-- returned in another department, forgotten kit parts). patron_id is NULL for a B row that belongs
+-- to a department (return in another department).
+CREATE TABLE loans (
+  id INTEGER PRIMARY KEY,
+  item_id INTEGER NOT NULL REFERENCES items(id),
+  patron_id INTEGER REFERENCES patrons(id),
+  status TEXT NOT NULL CHECK (status IN ('C','S','D','B','L')),
+  department TEXT NOT NULL,
+  kit_group INTEGER,                       -- loan id of the kit's lead unit row, on every unit's row
+  loaned_at TEXT NOT NULL,
+  due_date TEXT,
+  renewals INTEGER NOT NULL DEFAULT 0,
+  renewed_at TEXT,
+  held_reason TEXT,
+  held_expires TEXT,
+  lost_at TEXT,
+  closed_at TEXT,
+  close_reason TEXT
+);
+CREATE UNIQUE INDEX loans_open_item ON loans(item_id) WHERE closed_at IS NULL;
+CREATE INDEX loans_open_patron ON loans(patron_id) WHERE closed_at IS NULL;
+
+-- Reservations. R: queued on a title (bib_id) or on a loaned copy (item_id); O: a copy assigned
+-- and being prepared; W: waiting on the hold shelf or in a locker; U: reading-room reservation.
+CREATE TABLE holds (
+  id INTEGER PRIMARY KEY,
+  patron_id INTEGER NOT NULL REFERENCES patrons(id),
+  bib_id TEXT NOT NULL,
+  item_id INTEGER REFERENCES items(id),            -- the copy asked for (copy or kit reservation)
+  assigned_item_id INTEGER REFERENCES items(id),   -- the copy assigned (O/W); a kit's lead unit
+  status TEXT NOT NULL CHECK (status IN ('R','O','W','U')),
+  pickup_place TEXT REFERENCES pickup_places(code),
+  created_at TEXT NOT NULL,
+  expires_on TEXT,
+  expires_at TEXT,                                 -- instant, for locker holds counted in hours
+  ready_at TEXT,
+  processing TEXT,
+  closed_at TEXT,
+  close_reason TEXT
+);
+CREATE UNIQUE INDEX holds_open_assigned ON holds(assigned_item_id) WHERE closed_at IS NULL AND assigned_item_id IS NOT NULL;
+CREATE INDEX holds_open_bib ON holds(bib_id) WHERE closed_at IS NULL;
+CREATE INDEX holds_open_patron ON holds(patron_id) WHERE closed_at IS NULL;
+
+CREATE TABLE fees (
+  id INTEGER PRIMARY KEY,
+  patron_id INTEGER NOT NULL REFERENCES patrons(id),
+  item_id INTEGER REFERENCES items(id),
+  loan_id INTEGER REFERENCES loans(id),
+  kind TEXT NOT NULL,
+  amount_minor INTEGER NOT NULL CHECK (amount_minor >= 0),
+  paid_minor INTEGER NOT NULL DEFAULT 0,
+  waived_minor INTEGER NOT NULL DEFAULT 0,
+  currency TEXT NOT NULL,
+  department TEXT,
+  created_at TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  CHECK (paid_minor + waived_minor <= amount_minor)
+);
+CREATE INDEX fees_open_patron ON fees(patron_id) WHERE paid_minor + waived_minor < amount_minor;
+CREATE TABLE payments (
+  id INTEGER PRIMARY KEY,
+  patron_id INTEGER NOT NULL REFERENCES patrons(id),
+  amount_minor INTEGER NOT NULL CHECK (amount_minor > 0),
+  currency TEXT NOT NULL,
+  method TEXT NOT NULL,
+  reference TEXT,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE payment_allocations (
+  payment_id INTEGER NOT NULL REFERENCES payments(id),
+  fee_id INTEGER NOT NULL REFERENCES fees(id),
+  amount_minor INTEGER NOT NULL,
+  PRIMARY KEY (payment_id, fee_id)
+);
+
+CREATE TABLE calendar_days (
+  department TEXT NOT NULL DEFAULT '',     -- '' = the whole library
+  date TEXT NOT NULL,
+  closed INTEGER NOT NULL,
+  fine_charged INTEGER NOT NULL DEFAULT 0,
+  no_fine INTEGER NOT NULL DEFAULT 0,
+  note TEXT,
+  PRIMARY KEY (department, date)
+);
+
+-- The transactions journal (COBISS transaction codes, domain.md §2.4). Kits write one row per unit
+-- with the same group_id (statistics count units).
+CREATE TABLE journal (
+  id INTEGER PRIMARY KEY,
+  at TEXT NOT NULL,                        -- when it happened (the original time for offline replays)
+  recorded_at TEXT NOT NULL,
+  code INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  department TEXT,
+  patron_id INTEGER,
+  item_id INTEGER,
+  group_id INTEGER,
+  amount_minor INTEGER,
+  detail TEXT
+);
+CREATE INDEX journal_at ON journal(at);
+
+-- Replies of completed requests by idempotency key: a retried request returns the first outcome.
+CREATE TABLE idempotency (
+  key TEXT PRIMARY KEY,
+  operation TEXT NOT NULL,
+  result TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+`,
+  },
+];
