@@ -12,6 +12,10 @@ import { EmbeddedBackend } from '../../daemon/circulation/embedded.ts';
 import { loadPreset, repoRoot } from '../../daemon/config.ts';
 import { openStore, type Db } from '../../daemon/store/db.ts';
 import { importData } from '../../daemon/store/import.ts';
+import { hashPin } from '../../daemon/circulation/pin.ts';
+
+/** Hashed once per test process: scrypt is slow on purpose. */
+export const PIN_1234_HASH = hashPin('1234');
 
 export interface TestLibrary {
   db: Db;
@@ -111,9 +115,9 @@ export function baseData(extra: Record<string, unknown[]> = {}): Record<string, 
     items,
     kits: [{ code: 'FARM', title: 'Wooden farm', lead: 'K1', parts: ['K1', 'K2', 'K3'] }],
     patrons: [
-      { barcode: '0100001', firstName: 'Ana', lastName: 'Novak', category: 'adult', pin: '1234', homeDepartment: '01', language: 'sl', mobile: '+38640111222', membershipExpires: '2027-12-31' },
-      { barcode: '0100002', firstName: 'Marko', lastName: 'Horvat', category: 'adult', pin: '1234', homeDepartment: '01', language: 'sl', membershipExpires: '2027-12-31' },
-      { barcode: '0100003', firstName: 'Jānis', lastName: 'Bērziņš', category: 'child', pin: '1234', homeDepartment: '01', language: 'lv', membershipExpires: '2027-12-31', altIds: ['E004015012345678'] },
+      { barcode: '0100001', firstName: 'Ana', lastName: 'Novak', category: 'adult', pinHash: PIN_1234_HASH, homeDepartment: '01', language: 'sl', mobile: '+38640111222', membershipExpires: '2027-12-31' },
+      { barcode: '0100002', firstName: 'Marko', lastName: 'Horvat', category: 'adult', pinHash: PIN_1234_HASH, homeDepartment: '01', language: 'sl', membershipExpires: '2027-12-31' },
+      { barcode: '0100003', firstName: 'Jānis', lastName: 'Bērziņš', category: 'child', pinHash: PIN_1234_HASH, homeDepartment: '01', language: 'lv', membershipExpires: '2027-12-31', altIds: ['E004015012345678'] },
       ...((extra.patrons as unknown[]) ?? []),
     ],
     ...(extra.loans ? { loans: extra.loans } : {}),
