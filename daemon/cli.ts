@@ -1,0 +1,227 @@
+/**
+ * The `kiosk` command. `kiosk start` runs the daemon; the other commands work on the same data
+ * directory and configuration (so `kiosk import` fills the store a daemon serves).
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Logger } from 'pino';
+import { clockFromSpec, type Clock } from './clock.ts';
+import { EmbeddedBackend } from './circulation/embedded.ts';
+import { availablePresets, loadConfig, redactConfig, type ConfigOverrides, type LoadedConfig } from './config.ts';
+import { createLogger } from './log.ts';
+import { loadDemoIfEmpty, openDataStore, startDaemon, VERSION } from './main.ts';
+import { exportData, importData } from './store/import.ts';
+import { stringify } from 'yaml';
+import { join } from 'node:path';
+
+interface CommonOptions {
+  config?: string;
+  data?: string;
+  port?: number;
+  preset?: string;
+  clock?: string;
+  logLevel?: string;
+}
+
+class CliExit extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function parsePort(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('a port number 0-65535');
+  return n;
+}
+
+function withCommon(cmd: Command, port = false): Command {
+  cmd
+    .option('-c, --config <file>', 'configuration file laid over config/default.yaml (env KIOSK_CONFIG)')
+    .option('-d, --data <dir>', 'data directory for the database and logs (env KIOSK_DATA_DIR)')
+    .option('--preset <name>', `circulation policy preset: ${availablePresets().join(', ')}, or a file (env KIOSK_PRESET)`)
+    .option('--clock <iso>', 'run the clock from this instant, e.g. 2024-06-01T10:00:00+02:00; "fixed:<iso>" freezes it (env KIOSK_CLOCK)');
+  if (port) cmd.option('-p, --port <n>', 'HTTP port (env KIOSK_PORT)', parsePort);
+  return cmd;
+}
+
+function load(opts: CommonOptions): { loaded: LoadedConfig; clock: Clock } {
+  const overrides: ConfigOverrides = {
+    configFile: opts.config,
+    dataDir: opts.data,
+    port: opts.port,
+    preset: opts.preset,
+    logLevel: opts.logLevel,
+  };
+  const r = loadConfig(overrides);
+  if (!r.ok) throw new CliExit(2, `invalid configuration:\n${r.problems.map((p) => `  - ${p}`).join('\n')}`);
+  const clock = clockFromSpec(opts.clock ?? process.env.KIOSK_CLOCK);
+  if ('error' in clock) throw new CliExit(2, `invalid clock: ${clock.error}`);
+  return { loaded: r.value, clock };
+}
+
+function openEngine(opts: CommonOptions, logger?: Logger, demo = true) {
+  const { loaded, clock } = load(opts);
+  const { config, policy } = loaded;
+  const { db, file } = openDataStore(config);
+  const engine = new EmbeddedBackend({
+    db,
+    policy,
+    clock,
+    site: { department: config.site.department, timezone: config.site.timezone, language: config.site.language },
+    ...(logger ? { logger } : {}),
+  });
+  // A fresh data directory gets the demo library here too, as on `kiosk start`.
+  if (demo) loadDemoIfEmpty(db, engine, config, policy, clock, logger ?? createLogger({ level: 'warn', destination: process.stderr }));
+  return { db, engine, config, policy, clock, file };
+}
+
+export function buildProgram(): Command {
+  const program = new Command('kiosk')
+    .description('Open library self-service kiosk and RFID integration appliance')
+    .version(VERSION)
+    .showHelpAfterError()
+    .configureOutput({ outputError: (s, write) => write(s) });
+
+  withCommon(program.command('start').description('run the daemon (HTTP + socket.io, circulation backend)'), true)
+    .option('--no-demo', 'do not load the demo library into an empty store')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug or trace')
+    .action(async (opts: CommonOptions & { demo: boolean }) => {
+      const { loaded, clock } = load(opts);
+      const { config, policy } = loaded;
+      if (!opts.demo) config.data.demoOnFirstRun = false;
+      const logger = createLogger({ level: config.log.level, dir: config.log.toFile ? join(resolve(config.data.dir), 'logs') : null });
+      let daemon;
+      try {
+        daemon = await startDaemon({ config, policy, clock, logger });
+      } catch (e) {
+        logger.fatal({ err: e }, 'daemon did not start');
+        throw new CliExit(1, (e as Error).message);
+      }
+      const stop = async (signal: string) => {
+        logger.info({ signal }, 'stopping');
+        await daemon.close();
+        process.exit(0);
+      };
+      process.once('SIGINT', () => void stop('SIGINT'));
+      process.once('SIGTERM', () => void stop('SIGTERM'));
+    });
+
+  withCommon(program.command('import').argument('<file>', 'YAML or JSON file (docs/import-format.md)').description('import items, patrons, kits, loans and holds; all or nothing'))
+    .action((file: string, opts: CommonOptions) => {
+      const { db, engine, config, policy, clock } = openEngine(opts, undefined, false);
+      try {
+        const path = resolve(file);
+        let text: string;
+        try {
+          text = readFileSync(path, 'utf8');
+        } catch (e) {
+          throw new CliExit(1, `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+        }
+        const r = importData(db, text, file, { clock, timezone: config.site.timezone, currency: policy.currency, engine });
+        if (!r.ok) {
+          throw new CliExit(1, `nothing was imported; ${r.problems.length} problem(s):\n${r.problems.map((p) => `  ${p}`).join('\n')}`);
+        }
+        const parts = Object.entries(r.counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`);
+        process.stdout.write(`imported ${parts.join(', ') || 'nothing (the file is empty)'}\n`);
+      } finally {
+        db.close();
+      }
+    });
+
+  withCommon(program.command('export').description('write the store in the import format'))
+    .option('-o, --out <file>', 'write to a file instead of standard output')
+    .action((opts: CommonOptions & { out?: string }) => {
+      const { db } = openEngine(opts);
+      try {
+        const text = exportData(db);
+        if (opts.out) writeFileSync(resolve(opts.out), text);
+        else process.stdout.write(text);
+      } finally {
+        db.close();
+      }
+    });
+
+  const item = program.command('item').description('items');
+  withCommon(item.command('show').argument('<barcode>').description('show an item: status, due date, holds, kit'))
+    .option('--json', 'print JSON')
+    .action(async (barcode: string, opts: CommonOptions & { json?: boolean }) => {
+      const { db, engine } = openEngine(opts);
+      try {
+        const r = await engine.itemInformation(barcode, { language: 'en' });
+        if (!r.ok) throw new CliExit(1, `${barcode}: ${r.screenMessage}`);
+        if (opts.json) return void process.stdout.write(`${JSON.stringify(r.item, null, 2)}\n`);
+        const i = r.item;
+        const lines = [
+          `${i.barcode}  ${i.title}${i.author ? ` / ${i.author}` : ''}`,
+          `  call number ${i.callNumber || '-'}, type ${i.materialType}, department ${i.department}, title ${i.bibId}`,
+          `  status ${i.status}${i.dueDate ? `, due ${i.dueDate}` : ''}${i.patronBarcode ? `, patron ${i.patronBarcode}` : ''}`,
+          `  996p "${i.accessLevel}" q "${i.stockStatus}" u "${i.restriction}"; home loan ${i.loanMode.home}, reading room ${i.loanMode.readingRoom}`,
+          `  reservations ${i.holdQueueLength}${i.holdPickupPlace ? `, waiting at ${i.holdPickupPlace} until ${i.holdExpiresOn}` : ''}`,
+        ];
+        if (i.kit) {
+          lines.push(`  kit ${i.kit.code} "${i.kit.title}": part ${i.kit.partNumber} of ${i.kit.partsTotal}, lead ${i.kit.leadBarcode}`);
+          for (const p of i.kit.parts) lines.push(`    ${p.partNumber}/${i.kit.partsTotal} ${p.barcode} ${p.title}`);
+        }
+        process.stdout.write(`${lines.join('\n')}\n`);
+      } finally {
+        db.close();
+      }
+    });
+
+  const patron = program.command('patron').description('patrons');
+  withCommon(patron.command('show').argument('<barcode>', 'card number or alternative id').description('show a patron: loans, holds, fees, blocks (never the PIN)'))
+    .option('--json', 'print JSON')
+    .action(async (barcode: string, opts: CommonOptions & { json?: boolean }) => {
+      const { db, engine } = openEngine(opts);
+      try {
+        const r = await engine.patronInformation(barcode, { language: 'en' });
+        if (!r.ok) throw new CliExit(1, `${barcode}: ${r.screenMessage}`);
+        if (opts.json) return void process.stdout.write(`${JSON.stringify(r.patron, null, 2)}\n`);
+        const p = r.patron;
+        const lines = [
+          `${p.barcode}  ${p.lastName}, ${p.firstName}  (${p.category}, department ${p.homeDepartment}, language ${p.language})`,
+          `  membership until ${p.membershipExpires ?? '-'}; PIN ${p.pinSet ? 'set' : 'not set'}; mobile ${p.hasMobile ? 'yes' : 'no'}`,
+          `  blocks: ${p.blocks.length ? p.blocks.map((b) => b.reason).join(', ') : 'none'}`,
+          `  loans (${p.loans.length}, limit ${p.limits.total ?? 'none'}):`,
+          ...p.loans.map((l) => `    ${l.status} ${l.barcode} due ${l.dueDate ?? '-'}${l.overdue ? ' OVERDUE' : ''}  ${l.title}${l.kit ? ` [kit ${l.kit.code} ${l.kit.partNumber}/${l.kit.partsTotal}]` : ''}`),
+          `  holds (${p.holds.length}):`,
+          ...p.holds.map((h) => `    ${h.status} ${h.itemBarcode ?? h.bibId}${h.queuePosition ? ` #${h.queuePosition}` : ''} until ${h.expiresOn ?? '-'}  ${h.title}`),
+          `  fees: ${p.balance.toFixed(2)} ${p.currency}`,
+          ...p.fees.map((f) => `    ${f.kind} ${f.remaining.toFixed(2)} of ${f.amount.toFixed(2)}  ${f.description}`),
+        ];
+        process.stdout.write(`${lines.join('\n')}\n`);
+      } finally {
+        db.close();
+      }
+    });
+
+  withCommon(program.command('config').description('check the configuration and print it (secrets masked)'), true).action((opts: CommonOptions) => {
+    const { loaded } = load(opts);
+    process.stdout.write(stringify({ config: redactConfig(loaded.config), policy: loaded.policy, policySource: loaded.policySource }));
+  });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof CliExit) {
+      process.stderr.write(`kiosk: ${e.message}\n`);
+      return e.code;
+    }
+    const ce = e as { code?: string; exitCode?: number };
+    if (typeof ce.exitCode === 'number' && ce.code?.startsWith('commander.')) return ce.exitCode;
+    process.stderr.write(`kiosk: ${(e as Error).stack ?? String(e)}\n`);
+    return 1;
+  }
+}

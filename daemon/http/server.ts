@@ -1,0 +1,91 @@
+/**
+ * The daemon's HTTP side: express for plain requests (GET /health now; the kiosk UI, staff and
+ * admin pages later) and socket.io on the same server for the kiosk's live events. Bound to
+ * 127.0.0.1 unless the config says otherwise.
+ */
+import express from 'express';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { Server as SocketServer } from 'socket.io';
+
+export interface HealthReport {
+  status: 'ok' | 'degraded';
+  version: string;
+  uptimeS: number;
+  now: string;
+  site: { name: string; department: string };
+  backend: { kind: string; online: boolean; detail: string };
+  store: { state: 'open' | 'closed'; file: string; schemaVersion: number; sizeBytes: number | null };
+  preset: string;
+}
+
+export interface HttpOptions {
+  host: string;
+  port: number;
+  logger: Logger;
+  health: () => Promise<HealthReport>;
+}
+
+export interface HttpHandle {
+  server: Server;
+  io: SocketServer;
+  app: express.Express;
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startHttp(opts: HttpOptions): Promise<HttpHandle> {
+  const log = opts.logger.child({ component: 'http' });
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/health', async (_req, res) => {
+    try {
+      const report = await opts.health();
+      res.status(report.status === 'ok' ? 200 : 503).json(report);
+    } catch (e) {
+      log.error({ err: e }, 'health check failed');
+      res.status(500).json({ status: 'error', error: (e as Error).message });
+    }
+  });
+  const server = createServer(app);
+  const io = new SocketServer(server, { serveClient: false, cors: { origin: false } });
+  io.on('connection', async (socket) => {
+    // On connect the daemon replays the current state, so a reloaded page is consistent.
+    socket.emit('health', await opts.health());
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (e: NodeJS.ErrnoException) => {
+      server.off('listening', onListening);
+      reject(
+        e.code === 'EADDRINUSE'
+          ? new Error(`HTTP port ${opts.port} on ${opts.host} is already in use (another daemon? use --port)`)
+          : e,
+      );
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      resolve();
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(opts.port, opts.host);
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${opts.host}:${port}`;
+  return {
+    server,
+    io,
+    app,
+    url,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        io.close();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
