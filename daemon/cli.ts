@@ -10,7 +10,7 @@ import { clockFromSpec, type Clock } from './clock.ts';
 import { EmbeddedBackend } from './circulation/embedded.ts';
 import { availablePresets, loadConfig, redactConfig, type ConfigOverrides, type LoadedConfig } from './config.ts';
 import { createLogger } from './log.ts';
-import { loadDemoIfEmpty, openDataStore, startDaemon, VERSION } from './main.ts';
+import { openDataStore, startDaemon, VERSION } from './main.ts';
 import { exportData, importData } from './store/import.ts';
 import { stringify } from 'yaml';
 import { join } from 'node:path';
@@ -64,7 +64,7 @@ function load(opts: CommonOptions): { loaded: LoadedConfig; clock: Clock } {
   return { loaded: r.value, clock };
 }
 
-function openEngine(opts: CommonOptions, logger?: Logger, demo = true) {
+function openEngine(opts: CommonOptions, logger?: Logger) {
   const { loaded, clock } = load(opts);
   const { config, policy } = loaded;
   const { db, file } = openDataStore(config);
@@ -75,8 +75,6 @@ function openEngine(opts: CommonOptions, logger?: Logger, demo = true) {
     site: { department: config.site.department, timezone: config.site.timezone, language: config.site.language },
     ...(logger ? { logger } : {}),
   });
-  // A fresh data directory gets the demo library here too, as on `kiosk start`.
-  if (demo) loadDemoIfEmpty(db, engine, config, policy, clock, logger ?? createLogger({ level: 'warn', destination: process.stderr }));
   return { db, engine, config, policy, clock, file };
 }
 
@@ -95,25 +93,31 @@ export function buildProgram(): Command {
       const { config, policy } = loaded;
       if (!opts.demo) config.data.demoOnFirstRun = false;
       const logger = createLogger({ level: config.log.level, dir: config.log.toFile ? join(resolve(config.data.dir), 'logs') : null });
-      let daemon;
+      // Signals are handled from the start: a stop asked for while starting waits for the start.
+      let stopping: string | null = null;
+      let daemon: Awaited<ReturnType<typeof startDaemon>> | undefined;
+      const stop = async (signal: string) => {
+        if (stopping && !daemon) return;
+        stopping = signal;
+        if (!daemon) return;
+        logger.info({ signal }, 'stopping');
+        await daemon.close();
+        process.exit(0);
+      };
+      process.on('SIGINT', () => void stop('SIGINT'));
+      process.on('SIGTERM', () => void stop('SIGTERM'));
       try {
         daemon = await startDaemon({ config, policy, clock, logger });
       } catch (e) {
         logger.fatal({ err: e }, 'daemon did not start');
         throw new CliExit(1, (e as Error).message);
       }
-      const stop = async (signal: string) => {
-        logger.info({ signal }, 'stopping');
-        await daemon.close();
-        process.exit(0);
-      };
-      process.once('SIGINT', () => void stop('SIGINT'));
-      process.once('SIGTERM', () => void stop('SIGTERM'));
+      if (stopping) await stop(stopping);
     });
 
   withCommon(program.command('import').argument('<file>', 'YAML or JSON file (docs/import-format.md)').description('import items, patrons, kits, loans and holds; all or nothing'))
     .action((file: string, opts: CommonOptions) => {
-      const { db, engine, config, policy, clock } = openEngine(opts, undefined, false);
+      const { db, engine, config, policy, clock } = openEngine(opts);
       try {
         const path = resolve(file);
         let text: string;
