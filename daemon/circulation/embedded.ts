@@ -907,6 +907,8 @@ export class EmbeddedBackend implements CirculationBackend {
     let conversion = false;
     for (const { item: u, loan } of state) {
       if (!loan) continue;
+      // An item lent to this department (D) may be lent to its members here, and only here (001:L2270-2291).
+      if (loan.status === 'D' && loan.patron_id === null && loan.department === dept && mode === 'home') continue;
       if (loan.patron_id === p.id && loan.status === 'S' && mode === 'home') {
         conversion = true; // reading-room loan turned into a home loan (001:L2123)
         continue;
@@ -956,10 +958,15 @@ export class EmbeddedBackend implements CirculationBackend {
     let group: number | null = null;
     for (const u of ordered) {
       const existing = state.find((s) => s.item.id === u.id)?.loan;
-      if (existing) this.q(`UPDATE loans SET closed_at = ?, close_reason = 'converted' WHERE id = ?`).run(now, existing.id);
+      const fromDepartmentLoan = existing?.status === 'D';
+      if (existing) {
+        this.q(`UPDATE loans SET closed_at = ?, close_reason = ? WHERE id = ?`).run(now, fromDepartmentLoan ? 'lent_in_host' : 'converted', existing.id);
+      }
+      // A loan made from a department's D copy remembers it, so the copy goes back to D on return there.
       const r = this.q(
-        `INSERT INTO loans (item_id, patron_id, status, department, kit_group, loaned_at, due_date) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      ).run(u.id, p.id, status, dept, group, now, dueDate);
+        `INSERT INTO loans (item_id, patron_id, status, department, kit_group, loaned_at, due_date, held_reason, held_expires)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(u.id, p.id, status, dept, group, now, dueDate, fromDepartmentLoan ? 'department_loan' : null, fromDepartmentLoan ? existing.due_date : null);
       if (kit && group === null) {
         group = Number(r.lastInsertRowid);
         this.q('UPDATE loans SET kit_group = ? WHERE id = ?').run(group, group);
@@ -1056,8 +1063,10 @@ export class EmbeddedBackend implements CirculationBackend {
     const patron = patronId !== null ? this.patronById(patronId) : undefined;
     const lendingDept = leadLoan.department;
 
+    // A D copy, or a member's loan made from one, returned at the copy's home department just comes home.
+    const homeComing = (leadLoan.held_reason === 'department_loan' || leadLoan.status === 'D') && dept === lead.department;
     // Return in another department → B there; no reservation is served (001:L2487-2530).
-    if (lendingDept !== dept && !withHold && leadLoan.status !== 'B') {
+    if (lendingDept !== dept && !withHold && leadLoan.status !== 'B' && !homeComing) {
       if (!this.policy.returns.anyDepartment && channel !== 'staff') {
         this.refuse('return_elsewhere_not_allowed', lang, { department: lendingDept, routing: this.staffRouting('wrong department') });
       }
@@ -1145,6 +1154,25 @@ export class EmbeddedBackend implements CirculationBackend {
     }
 
     let routing: Routing;
+    if (leadLoan.held_reason === 'department_loan' && !homeComing) {
+      // Back to the host department's D record until the department returns it home.
+      for (const s of state) {
+        if (!s.loan) continue;
+        this.q(
+          `INSERT INTO loans (item_id, patron_id, status, department, loaned_at, due_date) VALUES (?, NULL, 'D', ?, ?, ?)`,
+        ).run(s.item.id, dept, now, s.loan.held_expires);
+      }
+      return {
+        item: item.barcode,
+        title: kit ? kit.title : item.title,
+        patron: patron?.barcode ?? null,
+        units: units.map((u) => u.barcode),
+        routing: { ...this.shelfRouting(), department: dept, note: `on loan to department ${dept} until ${leadLoan.held_expires ?? '-'}` },
+        securityOn: true,
+        fine: fine > 0 ? { amount: fromMinor(fine), currency: this.policy.currency } : null,
+        wasOnLoan: true,
+      };
+    }
     if (lostFound) routing = this.staffRouting('item was recorded as lost');
     else if (forgottenEarlier) routing = this.staffRouting('kit parts returned earlier are with staff: reunite the kit');
     else routing = this.assignOnReturn(lead, units.length > 1, ctx);
@@ -1630,6 +1658,46 @@ export class EmbeddedBackend implements CirculationBackend {
       if (!any) this.refuse('not_on_loan', lang);
       const stillOut = units.some((u) => this.openLoan(u.id));
       return { item: item.barcode, routing: stillOut ? this.staffRouting('kit parts still on loan') : this.assignOnReturn(lead, units.length > 1, sctx) };
+    });
+  }
+
+  /**
+   * Staff: inter-department loan (D), recorded in the home department. The home department's
+   * period and calendar give the due date (001:L2276); the copy may be lent only to members of the
+   * host department and not passed on.
+   */
+  async lendToDepartment(req: { item: string; department: string }, ctx: RequestContext = {}): Promise<Outcome<{ item: string; dueDate: string }>> {
+    const sctx: RequestContext = { channel: 'staff', ...ctx };
+    return this.run('department_loan', sctx, () => {
+      const lang = this.lang(sctx);
+      const item = this.findItem(req.item);
+      if (!item) this.refuse('unknown_item', lang);
+      if (!this.fixedDueDates.has(req.department) || req.department === item.department) {
+        this.refuse('invalid_request', lang, { reason: 'not another department of this library' });
+      }
+      const { lead, units } = this.unitsOf(item);
+      for (const u of units) if (this.openLoan(u.id)) this.refuse('item_on_loan', lang, { item: u.barcode });
+      const hold = this.assignedHold(lead.id);
+      if (hold) this.refuse('item_reserved', lang);
+      const home = lead.department;
+      const period = this.period('loan', lead, home);
+      if (!period || period.amount === 0 || loanMode(this.policy, lead.access_p, lead.status_q, 'home') === 'forbidden') {
+        this.refuse('item_not_loanable', lang);
+      }
+      const dueDate = this.shift(this.today(sctx), period, home);
+      const now = this.now(sctx).toISOString();
+      let group: number | null = null;
+      for (const u of [lead, ...units.filter((x) => x.id !== lead.id)]) {
+        const r = this.q(
+          `INSERT INTO loans (item_id, patron_id, status, department, kit_group, loaned_at, due_date) VALUES (?, NULL, 'D', ?, ?, ?, ?)`,
+        ).run(u.id, req.department, group, now, dueDate);
+        if (units.length > 1 && group === null) {
+          group = Number(r.lastInsertRowid);
+          this.q('UPDATE loans SET kit_group = ? WHERE id = ?').run(group, group);
+        }
+        this.journal(TX.homeLoan, 'department_loan', sctx, { itemId: u.id, groupId: group, detail: { department: req.department, dueDate } });
+      }
+      return { item: item.barcode, dueDate };
     });
   }
 

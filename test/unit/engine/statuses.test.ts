@@ -152,3 +152,33 @@ describe('statuses and transitions', () => {
     expect(await lib.engine.checkin({ item: 'NOPE' })).toMatchObject({ ok: false, reason: 'unknown_item' });
   });
 });
+
+describe('inter-department loans (D)', () => {
+  it('a D copy is lent only to members in the host department, returns to D there, and comes home whole', async () => {
+    lib = makeLibrary({ data: baseData() });
+    const d = await lib.engine.lendToDepartment({ item: 'B1', department: '02' }, { department: '01' });
+    expect(d).toMatchObject({ ok: true, dueDate: '2026-03-23' });
+    expect(openLoans(lib, 'B1')).toEqual([{ status: 'D', department: '02', patron: null, held_reason: null }]);
+    // Not in the home department, and not passed on to a third one.
+    expect(await lib.engine.checkout({ patron: '0100001', item: 'B1' }, { department: '01' })).toMatchObject({ ok: false, reason: 'item_on_loan' });
+    const lent = await lib.engine.checkout({ patron: '0100001', item: 'B1' }, { department: '02' });
+    expect(lent.ok).toBe(true);
+    expect(openLoans(lib, 'B1')).toMatchObject([{ status: 'C', department: '02', patron: '0100001', held_reason: 'department_loan' }]);
+    const back = await lib.engine.checkin({ item: 'B1' }, { department: '02' });
+    expect(back.ok && back.routing.note).toBe('on loan to department 02 until 2026-03-23');
+    expect(openLoans(lib, 'B1')).toMatchObject([{ status: 'D', department: '02', patron: null }]);
+    const home = await lib.engine.checkin({ item: 'B1' }, { department: '01' });
+    expect(home.ok && home.routing.destination).toBe('shelf');
+    expect(openLoans(lib, 'B1')).toEqual([]);
+  });
+
+  it('a D copy returned in a third department becomes B there', async () => {
+    lib = makeLibrary({
+      data: { ...baseData(), departments: [{ code: '01', name: 'C' }, { code: '02', name: 'B' }, { code: '03', name: 'Children' }] },
+    });
+    await lib.engine.lendToDepartment({ item: 'B1', department: '02' });
+    const r = await lib.engine.checkin({ item: 'B1' }, { department: '03' });
+    expect(r.ok && r.routing).toMatchObject({ destination: 'other_department', department: '02' });
+    expect(openLoans(lib, 'B1')).toMatchObject([{ status: 'B', department: '03', held_reason: 'other_department' }]);
+  });
+});
