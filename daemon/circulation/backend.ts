@@ -12,6 +12,8 @@ export interface Refusal {
   messageKey: string;
   screenMessage: string;
   details?: Record<string, unknown>;
+  /** Set when this is the stored answer to an earlier request with the same idempotency key. */
+  replayed?: boolean;
 }
 
 export type Outcome<T extends object> = ({ ok: true } & T) | Refusal;
@@ -283,5 +285,13 @@ export interface CirculationBackend {
   cancelHold(req: CancelHoldRequest, ctx?: RequestContext): Promise<Outcome<{ cancelled: HoldLine; replayed?: boolean }>>;
   feePaid(req: FeePaidRequest, ctx?: RequestContext): Promise<Outcome<FeePaidResult>>;
   endSession(patron: string, ctx?: RequestContext): Promise<Outcome<{ patron: string }>>;
+  /** SIP2 01: a self-check blocks a card (e.g. it retained it); staff lift it. */
+  blockPatron(req: { patron: string; cardRetained: boolean; message: string }, ctx?: RequestContext): Promise<Outcome<{ patron: PatronSummary }>>;
+  /** SIP2 25: lifts a block a self-check set. Blocks staff set stay. */
+  enablePatron(patron: string, ctx?: RequestContext): Promise<Outcome<{ patron: PatronSummary }>>;
+  /** SIP2 15 with mode "change": a new pickup place for an existing reservation. */
+  changeHold(req: CancelHoldRequest & { pickupPlace: string }, ctx?: RequestContext): Promise<Outcome<HoldResult>>;
+  /** SIP2 19: device data stored with the item (not circulation). */
+  setItemProperties(req: { item: string; properties: string }, ctx?: RequestContext): Promise<Outcome<{ item: string; title: string }>>;
   close(): Promise<void>;
 }

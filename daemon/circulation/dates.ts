@@ -34,15 +34,22 @@ export interface LocalParts {
 }
 
 /** The wall-clock date and time of an instant in a time zone. */
+let lastParts: { key: string; value: LocalParts } | null = null;
+
 export function localParts(instant: Date, timeZone: string): LocalParts {
+  // Intl formatting is the slowest step of a checkout; the same second is asked for repeatedly.
+  const key = `${timeZone}|${Math.floor(instant.getTime() / 1000)}`;
+  if (lastParts?.key === key) return lastParts.value;
   const parts: Record<string, string> = {};
   for (const p of formatter(timeZone).formatToParts(instant)) parts[p.type] = p.value;
-  return {
+  const value = {
     date: `${parts.year}-${parts.month}-${parts.day}`,
     hour: Number(parts.hour),
     minute: Number(parts.minute),
     second: Number(parts.second),
   };
+  lastParts = { key, value };
+  return value;
 }
 
 export function localDate(instant: Date, timeZone: string): PlainDate {

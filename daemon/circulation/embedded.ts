@@ -271,8 +271,11 @@ export class EmbeddedBackend implements CirculationBackend {
             | { operation: string; result: string }
             | undefined;
           if (prior) {
-            const stored = JSON.parse(prior.result) as Outcome<T>;
-            return stored.ok ? ({ ...stored, replayed: true } as Outcome<T>) : stored;
+            // A key belongs to one request: reusing it for another operation is a client error.
+            if (prior.operation !== operation) {
+              return this.refusal('invalid_request', this.lang(ctx), { reason: `idempotency key already used for ${prior.operation}` });
+            }
+            return { ...(JSON.parse(prior.result) as Outcome<T>), replayed: true } as Outcome<T>;
           }
         }
         let out: Outcome<T>;
@@ -402,8 +405,12 @@ export class EmbeddedBackend implements CirculationBackend {
     const rows = isKit
       ? this.q(`SELECT * FROM holds WHERE closed_at IS NULL AND status = 'R' AND item_id = ? ORDER BY created_at, id`).all(lead.id)
       : this.q(
-          `SELECT * FROM holds WHERE closed_at IS NULL AND status = 'R'
-             AND (item_id = ? OR (item_id IS NULL AND bib_id = ?)) ORDER BY created_at, id`,
+          // Two indexed lookups rather than one OR that scans every open hold.
+          `SELECT * FROM (
+             SELECT * FROM holds WHERE closed_at IS NULL AND status = 'R' AND item_id = ?
+             UNION ALL
+             SELECT * FROM holds WHERE closed_at IS NULL AND status = 'R' AND bib_id = ? AND item_id IS NULL
+           ) ORDER BY created_at, id`,
         ).all(lead.id, lead.bib_id);
     return rows as HoldRow[];
   }
@@ -445,6 +452,7 @@ export class EmbeddedBackend implements CirculationBackend {
     if (p.block_reason === 'home_loan_ban') {
       if (scope === 'home_loan' || scope === 'renew' || scope === 'any') blocks.push({ reason: 'home_loan_ban' });
     } else if (p.block_reason) {
+      // visits_disabled, card_withheld, staff, and sc_blocked (set by a self-check with SIP2 01)
       blocks.push({ reason: 'patron_blocked', details: { block: p.block_reason } });
     }
     const db = this.policy.debtBlock;
@@ -1440,21 +1448,7 @@ export class EmbeddedBackend implements CirculationBackend {
       const p = this.findPatron(req.patron);
       if (!p) this.refuse('unknown_patron', this.lang(ctx));
       const lang = this.lang(ctx, p);
-      let hold: HoldRow | undefined;
-      if (req.holdId !== undefined) {
-        hold = this.q('SELECT * FROM holds WHERE id = ? AND patron_id = ? AND closed_at IS NULL').get(req.holdId, p.id) as HoldRow | undefined;
-      } else if (req.item) {
-        const item = this.findItem(req.item);
-        if (item) {
-          const lead = this.unitsOf(item).lead;
-          hold = this.q(
-            `SELECT * FROM holds WHERE patron_id = ? AND closed_at IS NULL
-               AND (assigned_item_id = ? OR item_id = ? OR (item_id IS NULL AND assigned_item_id IS NULL AND bib_id = ?))`,
-          ).get(p.id, lead.id, lead.id, lead.bib_id) as HoldRow | undefined;
-        }
-      } else if (req.bibId) {
-        hold = this.q('SELECT * FROM holds WHERE patron_id = ? AND bib_id = ? AND closed_at IS NULL').get(p.id, req.bibId) as HoldRow | undefined;
-      }
+      const hold = this.findPatronHold(p.id, req);
       if (!hold) this.refuse('hold_not_found', lang);
       const line = this.holdLine(hold);
       const today = this.today(ctx);
@@ -1470,6 +1464,28 @@ export class EmbeddedBackend implements CirculationBackend {
       if (hold.assigned_item_id !== null) this.passOn(hold, hold.status === 'W' ? 'W' : 'O', ctx);
       return { cancelled: line };
     });
+  }
+
+  /** A patron's open reservation, by id, by a copy (or its kit), or by title. */
+  private findPatronHold(patronId: number, req: CancelHoldRequest): HoldRow | undefined {
+    if (req.holdId !== undefined) {
+      return this.q('SELECT * FROM holds WHERE id = ? AND patron_id = ? AND closed_at IS NULL').get(req.holdId, patronId) as HoldRow | undefined;
+    }
+    if (req.item) {
+      const item = this.findItem(req.item);
+      if (!item) return undefined;
+      const lead = this.unitsOf(item).lead;
+      return this.q(
+        `SELECT * FROM holds WHERE patron_id = ? AND closed_at IS NULL
+           AND (assigned_item_id = ? OR item_id = ? OR (item_id IS NULL AND bib_id = ?)) ORDER BY id LIMIT 1`,
+      ).get(patronId, lead.id, lead.id, lead.bib_id) as HoldRow | undefined;
+    }
+    if (req.bibId) {
+      return this.q('SELECT * FROM holds WHERE patron_id = ? AND bib_id = ? AND closed_at IS NULL ORDER BY id LIMIT 1').get(patronId, req.bibId) as
+        | HoldRow
+        | undefined;
+    }
+    return undefined;
   }
 
   /** A copy freed by a cancelled or expired reservation goes to the next in its queue (001:L2905-2924). */
@@ -1774,6 +1790,61 @@ export class EmbeddedBackend implements CirculationBackend {
         settled,
         paymentId,
       };
+    });
+  }
+
+  async blockPatron(req: { patron: string; cardRetained: boolean; message: string }, ctx: RequestContext = {}): Promise<Outcome<{ patron: PatronSummary }>> {
+    return this.run('block_patron', ctx, () => {
+      const p = this.findPatron(req.patron);
+      if (!p) this.refuse('unknown_patron', this.lang(ctx));
+      // A staff block is never overwritten by a device; a device block is remembered as such.
+      if (!p.block_reason || p.block_reason === 'sc_blocked' || p.block_reason === 'card_withheld') {
+        this.q('UPDATE patrons SET block_reason = ?, block_note = ?, blocked_at = ? WHERE id = ?').run(
+          req.cardRetained ? 'card_withheld' : 'sc_blocked',
+          req.message.slice(0, 255),
+          this.now(ctx).toISOString(),
+          p.id,
+        );
+      }
+      this.journal(0, 'patron_blocked', ctx, { patronId: p.id, detail: { cardRetained: req.cardRetained } });
+      return { patron: this.summary(this.patronById(p.id)!, this.today(ctx)) };
+    });
+  }
+
+  async enablePatron(patron: string, ctx: RequestContext = {}): Promise<Outcome<{ patron: PatronSummary }>> {
+    return this.run('enable_patron', ctx, () => {
+      const p = this.findPatron(patron);
+      if (!p) this.refuse('unknown_patron', this.lang(ctx));
+      if (p.block_reason === 'sc_blocked') {
+        this.q('UPDATE patrons SET block_reason = NULL, block_note = NULL, blocked_at = NULL WHERE id = ?').run(p.id);
+        this.journal(0, 'patron_enabled', ctx, { patronId: p.id });
+      }
+      return { patron: this.summary(this.patronById(p.id)!, this.today(ctx)) };
+    });
+  }
+
+  async changeHold(req: CancelHoldRequest & { pickupPlace: string }, ctx: RequestContext = {}): Promise<Outcome<HoldResult>> {
+    return this.run('change_hold', ctx, () => {
+      const p = this.findPatron(req.patron);
+      if (!p) this.refuse('unknown_patron', this.lang(ctx));
+      const lang = this.lang(ctx, p);
+      const hold = this.findPatronHold(p.id, req);
+      if (!hold) this.refuse('hold_not_found', lang);
+      const place = this.q('SELECT * FROM pickup_places WHERE code = ?').get(req.pickupPlace) as { kind: string } | undefined;
+      if (!place) this.refuse('unknown_pickup_place', lang, { pickupPlace: req.pickupPlace });
+      if ((place.kind === 'locker' || place.kind === 'delivery') && !p.mobile) this.refuse('locker_needs_mobile', lang);
+      this.q('UPDATE holds SET pickup_place = ? WHERE id = ?').run(req.pickupPlace, hold.id);
+      this.journal(TX.holdEdit, 'hold_changed', ctx, { patronId: p.id, detail: { pickupPlace: req.pickupPlace } });
+      return { hold: this.holdLine(this.q('SELECT * FROM holds WHERE id = ?').get(hold.id) as HoldRow) };
+    });
+  }
+
+  async setItemProperties(req: { item: string; properties: string }, ctx: RequestContext = {}): Promise<Outcome<{ item: string; title: string }>> {
+    return this.run('item_properties', ctx, () => {
+      const item = this.findItem(req.item);
+      if (!item) this.refuse('unknown_item', this.lang(ctx));
+      this.q('UPDATE items SET sc_properties = ? WHERE id = ?').run(req.properties.slice(0, 255), item.id);
+      return { item: item.barcode, title: item.title };
     });
   }
 

@@ -203,4 +203,37 @@ CREATE TABLE idempotency (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'self-check item properties and SC blocks',
+    sql: `
+ALTER TABLE items ADD COLUMN sc_properties TEXT;   -- SIP2 19 item properties stored for the SC (CH)
+ALTER TABLE patrons ADD COLUMN blocked_at TEXT;
+`,
+  },
+  {
+    version: 3,
+    name: 'indexes SQLite can use; compact idempotency records',
+    sql: `
+-- SQLite rewrites "paid + waived < amount" in queries, so the partial index of v1 was never used
+-- and every checkout scanned all fees. A plain index on the patron is what the queries need.
+DROP INDEX fees_open_patron;
+CREATE INDEX fees_patron ON fees(patron_id);
+-- Copy-specific reservations are looked up by item on every return.
+CREATE INDEX holds_open_item ON holds(item_id) WHERE closed_at IS NULL;
+-- Keyed by the idempotency key itself: one B-tree instead of a table plus an index.
+CREATE TABLE idempotency_v3 (
+  key TEXT PRIMARY KEY,
+  operation TEXT NOT NULL,
+  result TEXT NOT NULL,
+  created_at TEXT NOT NULL
+) WITHOUT ROWID;
+INSERT INTO idempotency_v3 SELECT key, operation, result, created_at FROM idempotency;
+DROP TABLE idempotency;
+ALTER TABLE idempotency_v3 RENAME TO idempotency;
+-- The journal is appended in time order: its rowid already orders it by time, and one index less
+-- is one page less to write at every commit.
+DROP INDEX journal_at;
+`,
+  },
 ];
