@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
+import { migrations } from '../../../daemon/store/migrations.ts';
 import { freePort, runKiosk, startKiosk } from '../../helpers/process.ts';
 
 const dirs: string[] = [];
@@ -29,7 +30,7 @@ describe('kiosk start', () => {
         version: '0.1.0',
         now: '2024-06-01T08:00:00.000Z',
         backend: { kind: 'embedded', online: true },
-        store: { state: 'open', file: join(a, 'kiosk.sqlite'), schemaVersion: 1 },
+        store: { state: "open", file: join(a, "kiosk.sqlite"), schemaVersion: migrations.length },
         preset: 'cobiss',
       });
       expect(typeof h1.uptimeS).toBe('number');
