@@ -171,6 +171,38 @@ export type FeeKind = (typeof feeKinds)[number];
 export const languages = ['en', 'sl', 'lv', 'hu'] as const;
 export type Language = (typeof languages)[number];
 
+export const sip2MessageCodes = ['93', '99', '23', '01', '63', '11', '09', '29', '65', '17', '19', '25', '15', '35', '37', '97'] as const;
+
+/** A SIP2 account: one terminal, device or vendor that logs in to our bridge. */
+export const sip2AccountSchema = z
+  .object({
+    /** CN login user id. */
+    user: z.string().min(1),
+    /** scrypt hash of the CO password (make one with `kiosk hash-password`); never the password itself. */
+    passwordHash: z.string().regex(/^scrypt\$/, 'a hash made with `kiosk hash-password`, not a plain password'),
+    /** AO sent in replies; requests with another AO are still served (most servers echo AO). */
+    institutionId: z.string().min(1),
+    /** The department this terminal works in (its "login department"); AP in check-ins may override it. */
+    location: z.string().min(1),
+    /** Messages this account may send ("all", or a list of request codes); others get ok=0/closed. */
+    messages: z.union([z.literal('all'), z.array(z.enum(sip2MessageCodes))]),
+    charset: z.string().default('utf-8'),
+    terminator: z.enum(['CR', 'CRLF']).default('CR'),
+    /** off: never check; auto: check when AY/AZ are present; on: required (else 96). */
+    errorDetection: z.enum(['off', 'auto', 'on']).default('auto'),
+    /** Answer 99 before 93 (some devices send status first). */
+    scStatusBeforeLogin: z.boolean().default(false),
+    /** Patron PIN (AD) must be verified before patron data or loans are given out. */
+    patronPasswordRequired: z.boolean().default(true),
+    /** A check-in of an item that was not on loan answers ok=1 with a message (return machines expect it). */
+    checkinOkWhenNotOnLoan: z.boolean().default(true),
+    /** Send ASCII only (Čebašek → Cebasek) for terminals that cannot show more. */
+    transliterate: z.boolean().default(false),
+  })
+  .strict();
+
+export type Sip2Account = z.infer<typeof sip2AccountSchema>;
+
 export const configSchema = z
   .object({
     site: z
@@ -209,6 +241,21 @@ export const configSchema = z
     /** Values laid over the preset (deep merge), e.g. a library's own fine rate. */
     policy: z.record(z.string(), z.unknown()).default({}),
     backend: z.object({ kind: z.enum(['embedded']) }).strict(),
+    sip2: z
+      .object({
+        enabled: z.boolean(),
+        host: z.string().min(1),
+        port: z.number().int().min(0).max(65535),
+        /** Certificate and key (PEM files) to serve SIP2 over TLS. */
+        tls: z.object({ cert: z.string().min(1), key: z.string().min(1) }).strict().nullable().default(null),
+        idleTimeoutS: z.number().int().min(1),
+        maxConnections: z.number().int().min(1),
+        maxMessageBytes: z.number().int().min(64),
+        /** Time allowed to finish in-flight transactions on shutdown. */
+        shutdownGraceMs: z.number().int().min(0),
+        accounts: z.array(sip2AccountSchema),
+      })
+      .strict(),
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),

@@ -16,6 +16,7 @@ import { stringify } from 'yaml';
 import { join } from 'node:path';
 
 interface CommonOptions {
+  sip2Port?: number;
   config?: string;
   data?: string;
   port?: number;
@@ -45,7 +46,10 @@ function withCommon(cmd: Command, port = false): Command {
     .option('-d, --data <dir>', 'data directory for the database and logs (env KIOSK_DATA_DIR)')
     .option('--preset <name>', `circulation policy preset: ${availablePresets().join(', ')}, or a file (env KIOSK_PRESET)`)
     .option('--clock <iso>', 'run the clock from this instant, e.g. 2024-06-01T10:00:00+02:00; "fixed:<iso>" freezes it (env KIOSK_CLOCK)');
-  if (port) cmd.option('-p, --port <n>', 'HTTP port (env KIOSK_PORT)', parsePort);
+  if (port) {
+    cmd.option('-p, --port <n>', 'HTTP port (env KIOSK_PORT)', parsePort);
+    cmd.option('--sip2-port <n>', 'SIP2 server port (env KIOSK_SIP2_PORT)', parsePort);
+  }
   return cmd;
 }
 
@@ -54,6 +58,7 @@ function load(opts: CommonOptions): { loaded: LoadedConfig; clock: Clock } {
     configFile: opts.config,
     dataDir: opts.data,
     port: opts.port,
+    sip2Port: opts.sip2Port,
     preset: opts.preset,
     logLevel: opts.logLevel,
   };

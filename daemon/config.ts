@@ -14,6 +14,7 @@ export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const configDir = join(repoRoot, 'config');
 
 export interface ConfigOverrides {
+  sip2Port?: number;
   configFile?: string;
   dataDir?: string;
   port?: number;
@@ -60,6 +61,11 @@ export function envOverrides(env: NodeJS.ProcessEnv): { values: ConfigOverrides;
   if (env.KIOSK_PRESET) values.preset = env.KIOSK_PRESET;
   if (env.KIOSK_HOST) values.host = env.KIOSK_HOST;
   if (env.KIOSK_LOG_LEVEL) values.logLevel = env.KIOSK_LOG_LEVEL;
+  if (env.KIOSK_SIP2_PORT !== undefined && env.KIOSK_SIP2_PORT !== '') {
+    const n = Number(env.KIOSK_SIP2_PORT);
+    if (!Number.isInteger(n)) problems.push(`environment KIOSK_SIP2_PORT: "${env.KIOSK_SIP2_PORT}" is not a port number`);
+    else values.sip2Port = n;
+  }
   if (env.KIOSK_PORT !== undefined && env.KIOSK_PORT !== '') {
     const n = Number(env.KIOSK_PORT);
     if (!Number.isInteger(n)) problems.push(`environment KIOSK_PORT: "${env.KIOSK_PORT}" is not a port number`);
@@ -143,6 +149,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     cli.http = { ...(o.port !== undefined ? { port: o.port } : {}), ...(o.host !== undefined ? { host: o.host } : {}) };
   }
   if (o.preset !== undefined) cli.preset = o.preset;
+  if (o.sip2Port !== undefined) cli.sip2 = { port: o.sip2Port };
   if (o.logLevel !== undefined) cli.log = { level: o.logLevel };
   merged = deepMerge(merged, cli);
 
@@ -151,6 +158,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     if (top === 'data' && path[1] === 'dir' && o.dataDir !== undefined) return 'option --data / KIOSK_DATA_DIR: ';
     if (top === 'http' && path[1] === 'port' && o.port !== undefined) return 'option --port / KIOSK_PORT: ';
     if (top === 'preset' && o.preset !== undefined) return 'option --preset / KIOSK_PRESET: ';
+    if (top === 'sip2' && path[1] === 'port' && o.sip2Port !== undefined) return 'option --sip2-port / KIOSK_SIP2_PORT: ';
     if (user) {
       const line = user.lineOf(path);
       if (line !== undefined && user.lineOf([path[0] as PropertyKey]) !== undefined) return `${user.file}:${line}: `;

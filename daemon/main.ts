@@ -10,6 +10,7 @@ import type { Clock } from './clock.ts';
 import { EmbeddedBackend } from './circulation/embedded.ts';
 import { configDir, repoRoot } from './config.ts';
 import { startHttp, type HealthReport, type HttpHandle } from './http/server.ts';
+import { startSip2Server, type Sip2ServerHandle } from './sip2/server.ts';
 import { openStore, schemaVersion, type Db } from './store/db.ts';
 import { importData, isStoreEmpty } from './store/import.ts';
 
@@ -26,6 +27,7 @@ export interface Daemon {
   db: Db;
   backend: EmbeddedBackend;
   http: HttpHandle;
+  sip2: Sip2ServerHandle | null;
   dataDir: string;
   close(): Promise<void>;
 }
@@ -92,6 +94,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   mkdirSync(dataDir, { recursive: true });
   const unlock = lockDataDir(dataDir);
   let db: Db | undefined;
+  let sip2Handle: Sip2ServerHandle | null = null;
   try {
     const store = openDataStore(config);
     db = store.db;
@@ -113,6 +116,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         size = null;
       }
       return {
+        sip2: sip2Handle ? { host: sip2Handle.host, port: sip2Handle.port, connections: sip2Handle.connections() } : null,
         status: b.online && openDb.open ? 'ok' : 'degraded',
         version: VERSION,
         uptimeS: Number((process.hrtime.bigint() - started) / 1_000_000n) / 1000,
@@ -123,17 +127,34 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         preset: policy.name,
       };
     };
+    const sip2 = config.sip2.enabled
+      ? await startSip2Server({
+          config: config.sip2,
+          backend,
+          clock,
+          timezone: config.site.timezone,
+          libraryName: config.site.name,
+          language: config.site.language,
+          logger,
+        })
+      : null;
+    sip2Handle = sip2;
     const http = await startHttp({ host: config.http.host, port: config.http.port, logger, health });
-    logger.info({ url: http.url, dataDir, preset: policy.name, clock: clock.now().toISOString() }, 'listening');
+    logger.info(
+      { url: http.url, sip2: sip2 ? `${sip2.host}:${sip2.port}` : null, dataDir, preset: policy.name, clock: clock.now().toISOString() },
+      'listening',
+    );
     let closed = false;
     return {
       db: store.db,
       backend,
       http,
+      sip2,
       dataDir,
       async close() {
         if (closed) return;
         closed = true;
+        await sip2?.close();
         await http.close();
         await backend.close();
         store.db.close();
@@ -142,6 +163,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       },
     };
   } catch (e) {
+    await sip2Handle?.close().catch(() => undefined);
     db?.close();
     unlock();
     throw e;

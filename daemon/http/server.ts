@@ -18,6 +18,7 @@ export interface HealthReport {
   backend: { kind: string; online: boolean; detail: string };
   store: { state: 'open' | 'closed'; file: string; schemaVersion: number; sizeBytes: number | null };
   preset: string;
+  sip2: { host: string; port: number; connections: number } | null;
 }
 
 export interface HttpOptions {

@@ -38,7 +38,9 @@ export interface RunningDaemon {
 }
 
 /** Starts `kiosk start ...` and waits for its "listening" log line. */
-export function startKiosk(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000): Promise<RunningDaemon> {
+export async function startKiosk(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000): Promise<RunningDaemon> {
+  // Every daemon gets its own SIP2 port unless the test chooses one.
+  if (!args.includes('--sip2-port')) args = [...args, '--sip2-port', String(await freePort())];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [KIOSK_BIN, 'start', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';

@@ -1,0 +1,387 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { computeChecksum, makeSummary, type Sip2Request, type Sip2Response } from '../../../protocols/sip2/index.ts';
+import { baseData } from '../../helpers/engine.ts';
+import { account, ACCOUNT_PASSWORD, readLines, startSip2Fixture, type Sip2Fixture } from '../../helpers/sip2.ts';
+
+let fx: Sip2Fixture;
+afterEach(async () => fx?.close());
+
+const AO = 'SI-50000';
+const d = null;
+const r = {
+  status: (patron: string, pin?: string): Sip2Request => ({ code: '23', language: '000', transactionDate: d, institutionId: AO, patronIdentifier: patron, terminalPassword: '', patronPassword: pin ?? '' }),
+  info: (patron: string, pin: string | undefined, category: Parameters<typeof makeSummary>[0] = null, range: { startItem?: number; endItem?: number } = {}): Sip2Request => ({
+    code: '63',
+    language: '000',
+    transactionDate: d,
+    summary: makeSummary(category),
+    institutionId: AO,
+    patronIdentifier: patron,
+    ...(pin !== undefined ? { patronPassword: pin } : {}),
+    ...range,
+  }),
+  checkout: (patron: string, item: string, extra: Partial<Extract<Sip2Request, { code: '11' }>> = {}): Sip2Request => ({
+    code: '11',
+    scRenewalPolicy: false,
+    noBlock: false,
+    transactionDate: d,
+    nbDueDate: d,
+    institutionId: AO,
+    patronIdentifier: patron,
+    itemIdentifier: item,
+    terminalPassword: '',
+    ...extra,
+  }),
+  checkin: (item: string, extra: Partial<Extract<Sip2Request, { code: '09' }>> = {}): Sip2Request => ({
+    code: '09',
+    noBlock: false,
+    transactionDate: d,
+    returnDate: d,
+    currentLocation: '',
+    institutionId: AO,
+    itemIdentifier: item,
+    terminalPassword: '',
+    ...extra,
+  }),
+  item: (item: string): Sip2Request => ({ code: '17', transactionDate: d, institutionId: AO, itemIdentifier: item }),
+  renew: (patron: string, item: string, pin?: string): Sip2Request => ({
+    code: '29',
+    thirdPartyAllowed: false,
+    noBlock: false,
+    transactionDate: d,
+    nbDueDate: d,
+    institutionId: AO,
+    patronIdentifier: patron,
+    itemIdentifier: item,
+    ...(pin ? { patronPassword: pin } : {}),
+  }),
+  renewAll: (patron: string, pin: string): Sip2Request => ({ code: '65', transactionDate: d, institutionId: AO, patronIdentifier: patron, patronPassword: pin }),
+  hold: (mode: 'add' | 'cancel' | 'change', patron: string, target: { itemIdentifier?: string; titleIdentifier?: string }, pickup?: string): Sip2Request => ({
+    code: '15',
+    holdMode: mode,
+    transactionDate: d,
+    institutionId: AO,
+    patronIdentifier: patron,
+    patronPassword: '1234',
+    ...target,
+    ...(pickup ? { pickupLocation: pickup } : {}),
+  }),
+  fee: (patron: string, amount: string, txn?: string): Sip2Request => ({
+    code: '37',
+    transactionDate: d,
+    feeType: '04',
+    paymentType: '00',
+    currencyType: 'EUR',
+    feeAmount: amount,
+    institutionId: AO,
+    patronIdentifier: patron,
+    patronPassword: '1234',
+    ...(txn ? { transactionId: txn } : {}),
+  }),
+  end: (patron: string): Sip2Request => ({ code: '35', transactionDate: d, institutionId: AO, patronIdentifier: patron }),
+  sc: (): Sip2Request => ({ code: '99', statusCode: '0', maxPrintWidth: 40, protocolVersion: '2.00' }),
+};
+
+function as<C extends Sip2Response['code']>(m: Sip2Response, code: C): Extract<Sip2Response, { code: C }> {
+  expect(m.code).toBe(code);
+  return m as Extract<Sip2Response, { code: C }>;
+}
+
+describe('SIP2 server: session', () => {
+  it('logs in with the account password and refuses a wrong one; three refusals close the connection', async () => {
+    fx = await startSip2Fixture({ data: baseData() });
+    const c = await fx.client();
+    expect(await c.login('kiosk', ACCOUNT_PASSWORD)).toBe(true);
+    const bad = await fx.client();
+    expect(await bad.login('kiosk', 'guess1')).toBe(false);
+    expect(await bad.login('nobody', 'guess2')).toBe(false);
+    expect(await bad.login('kiosk', 'guess3')).toBe(false);
+    await expect(bad.send(r.sc())).rejects.toThrow(/connection (closed|lost)/);
+    // Passwords never reach the log, even at debug level where messages are dumped.
+    const log = fx.logs.join('');
+    expect(log).toContain('sip2 <');
+    for (const secret of [ACCOUNT_PASSWORD, 'guess1', 'guess2', 'guess3']) expect(log).not.toContain(secret);
+  });
+
+  it('closes a connection that sends a transaction before logging in; answers 99 first only where allowed', async () => {
+    fx = await startSip2Fixture({ data: baseData(), accounts: [account(), account({ user: 'early', scStatusBeforeLogin: true })] });
+    const s = await fx.socket();
+    s.write('9900302.00\r');
+    expect((await readLines(s, 1)).lines[0]).toMatch(/^98YYYYYY/);
+    const t = await fx.socket();
+    t.write('2300020240101    120000AOSI-50000|AA0100001|AC|AD1234|\r');
+    expect(await readLines(t, 1)).toEqual({ lines: [], closed: true });
+  });
+
+  it('99 reports the ACS status and the messages this account may use', async () => {
+    fx = await startSip2Fixture({ data: baseData(), accounts: [account({ user: 'kiosk', messages: ['93', '99', '17', '11'] })] });
+    const c = await fx.loggedIn();
+    const st = as(await c.send(r.sc()), '98');
+    expect(st).toMatchObject({ onlineStatus: true, checkoutOk: true, checkinOk: false, protocolVersion: '2.00', institutionId: AO, libraryName: 'Test Library' });
+    expect(st.supportedMessages).toMatchObject({ checkout: true, checkin: false, itemInformation: true, renew: false, login: true });
+    // A message outside the account's list gets its own response with ok=0.
+    const ci = as(await c.send(r.checkin('B1')), '10');
+    expect(ci.ok).toBe(false);
+    expect(ci.screenMessage).toEqual(['Message 09 is not enabled for this account.']);
+  });
+});
+
+describe('SIP2 server: patrons', () => {
+  it('23 checks the PIN: CQ=Y only for the right one, never for an empty or missing one', async () => {
+    fx = await startSip2Fixture({ data: baseData() });
+    const c = await fx.loggedIn();
+    expect(as(await c.send(r.status('0100001', '1234')), '24')).toMatchObject({ validPatron: true, validPatronPassword: true, personalName: 'Ana Novak', feeAmount: '0.00', currencyType: 'EUR' });
+    expect(as(await c.send(r.status('0100002', '9999')), '24')).toMatchObject({ validPatron: true, validPatronPassword: false, screenMessage: ['Koda PIN ni pravilna.'] });
+    expect(as(await c.send(r.status('0100002', '')), '24')).toMatchObject({ validPatron: true, validPatronPassword: false });
+    const unknown = as(await c.send(r.status('9999999', '1234')), '24');
+    expect(unknown).toMatchObject({ validPatron: false, validPatronPassword: false, personalName: '' });
+    expect(unknown.patronStatus.chargePrivilegesDenied).toBe(true);
+    expect(fx.logs.join('')).not.toContain('AD1234');
+  });
+
+  it('63 gives counts always, lists on request with BP/BQ ranges, and nothing private without the PIN', async () => {
+    fx = await startSip2Fixture({ data: baseData() });
+    for (const item of ['B1', 'B2', 'B3']) await fx.lib.engine.checkout({ patron: '0100001', item });
+    await fx.lib.engine.checkout({ patron: '0100002', item: 'B4' });
+    await fx.lib.engine.placeHold({ patron: '0100001', bibId: 'T4' });
+    const c = await fx.loggedIn();
+    const full = as(await c.send(r.info('0100001', '1234', 'chargedItems', { startItem: 2, endItem: 3 })), '64');
+    expect(full).toMatchObject({ chargedItemsCount: 3, unavailableHoldsCount: 1, holdItemsCount: 0, validPatronPassword: true, chargedItemsLimit: 15 });
+    expect(full.chargedItems).toEqual(['B2', 'B3']);
+    const holds = as(await c.send(r.info('0100001', undefined, 'unavailableHolds')), '64'); // verified earlier on this connection
+    expect(holds.unavailableHoldItems).toEqual(['T4']);
+    const other = await fx.loggedIn();
+    const noPin = as(await other.send(r.info('0100001', undefined, 'chargedItems')), '64');
+    expect(noPin).toMatchObject({ validPatronPassword: false, chargedItemsCount: 0, personalName: 'Ana Novak' });
+    expect(noPin.chargedItems ?? []).toEqual([]);
+    expect(noPin.emailAddress).toBeUndefined();
+  });
+
+  it('01 blocks a card and 25 lifts that block', async () => {
+    fx = await startSip2Fixture({ data: baseData() });
+    const c = await fx.loggedIn();
+    const blocked = as(await c.send({ code: '01', cardRetained: false, transactionDate: d, institutionId: AO, blockedCardMessage: 'Card left in the machine', patronIdentifier: '0100001', terminalPassword: '' }), '24');
+    expect(blocked.patronStatus.chargePrivilegesDenied).toBe(true);
+    expect(as(await c.send(r.checkout('0100001', 'B1', { patronPassword: '1234' })), '12').ok).toBe(false);
+    const enabled = as(await c.send({ code: '25', transactionDate: d, institutionId: AO, patronIdentifier: '0100001' }), '26');
+    expect(enabled.patronStatus.chargePrivilegesDenied).toBe(false);
+    expect(as(await c.send(r.checkout('0100001', 'B1', { patronPassword: '1234' })), '12').ok).toBe(true);
+  });
+});
+
+describe('SIP2 server: circulation', () => {
+  it('11 lends with a SIP due date and desensitize=Y; refusals say why in the patron language', async () => {
+    fx = await startSip2Fixture({ data: baseData() });
+    const c = await fx.loggedIn();
+    const out = as(await c.send(r.checkout('0100001', 'B1', { patronPassword: '1234' })), '12');
+    expect(out).toMatchObject({ ok: true, desensitize: true, renewalOk: false, titleIdentifier: 'Alamut', dueDate: '20260323    235959' });
+    const taken = as(await c.send(r.checkout('0100003', 'B1', { patronPassword: '1234' })), '12');
+    expect(taken).toMatchObject({ ok: false, desensitize: false, titleIdentifier: 'Alamut', screenMessage: ['Šo izdevumu ir izsniegts citam lasītājam. Lūdzu, nododiet to bibliotekāram.'.replace('Šo izdevumu ir', 'Šis izdevums ir')] });
+    // A checkout without a verified PIN is refused where the account requires one.
+    const other = await fx.loggedIn();
+    expect(as(await other.send(r.checkout('0100002', 'B2')), '12')).toMatchObject({ ok: false, screenMessage: ['Vnesite svojo kodo PIN.'] });
+    // The same checkout repeated by the same patron is not a second loan.
+    const again = as(await c.send(r.checkout('0100001', 'B1')), '12');
+    expect(again).toMatchObject({ ok: true, dueDate: '20260323    235959' });
+    expect(fx.lib.db.prepare(`SELECT COUNT(*) AS n FROM journal WHERE kind = 'checkout'`).get()).toEqual({ n: 1 });
+  });
+
+  it('a kit over SIP2: any unit lends the whole kit (RFID integrity done by the device) and the reply lists the parts', async () => {
+    fx = await startSip2Fixture({ data: baseData() });
+    const c = await fx.loggedIn();
+    const out = as(await c.send(r.checkout('0100001', 'K2', { patronPassword: '1234' })), '12');
+    expect(out).toMatchObject({ ok: true, titleIdentifier: 'Wooden farm', printLine: ['1/3 K1 Wooden farm — box', '2/3 K2 Wooden farm — animals', '3/3 K3 Wooden farm — fences'] });
+    const back = as(await c.send(r.checkin('K3')), '10');
+    expect(back).toMatchObject({ ok: true, resensitize: true, alert: false, sortBin: 'SHELF', patronIdentifier: '0100001', printLine: ['1/3 K1', '2/3 K2', '3/3 K3'] });
+    const info = as(await c.send(r.item('K2')), '18');
+    expect(info).toMatchObject({ circulationStatus: '03', itemProperties: 'kit=FARM;part=2/3;lead=K1;parts=K1,K2,K3', screenMessage: ['Part 2 of 3 of kit FARM "Wooden farm".'] });
+  });
+
+  it('a fee-bearing loan needs BO=Y: refused with the fee first, lent after the patron accepts', async () => {
+    fx = await startSip2Fixture({ data: baseData(), policy: { loanFees: { video: 1.5 } } });
+    const c = await fx.loggedIn();
+    expect(as(await c.send(r.checkout('0100001', 'D1', { patronPassword: '1234' })), '12')).toMatchObject({ ok: false, feeType: '06', feeAmount: '1.50' });
+    expect(as(await c.send(r.checkout('0100001', 'D1', { feeAcknowledged: true })), '12')).toMatchObject({ ok: true, feeType: '06', feeAmount: '1.50', currencyType: 'EUR' });
+  });
+
+  it('no-block (offline) transactions are recorded with their original time, whatever the blocks', async () => {
+    fx = await startSip2Fixture({ data: baseData({ patrons: [{ barcode: 'EXP', firstName: 'E', lastName: 'X', category: 'adult', homeDepartment: '01', membershipExpires: '2020-01-01' }] }) });
+    const c = await fx.loggedIn();
+    const at = { year: 2026, month: 2, day: 27, hour: 15, minute: 30, second: 0, zone: 'local' };
+    const out = as(await c.send(r.checkout('EXP', 'B2', { noBlock: true, transactionDate: at })), '12');
+    expect(out).toMatchObject({ ok: true, dueDate: '20260320    235959' });
+    expect(fx.lib.db.prepare(`SELECT loaned_at FROM loans`).get()).toEqual({ loaned_at: '2026-02-27T14:30:00.000Z' });
+    const back = as(await c.send(r.checkin('B2', { noBlock: true, returnDate: { ...at, day: 28 } })), '10');
+    expect(back.ok).toBe(true);
+    expect(fx.lib.db.prepare(`SELECT at FROM journal WHERE kind = 'checkin'`).get()).toEqual({ at: '2026-02-28T14:30:00.000Z' });
+  });
+
+  it('09 tells a sorter where the item goes: hold shelf for whom, another department, or staff', async () => {
+    fx = await startSip2Fixture({ data: baseData() });
+    await fx.lib.engine.checkout({ patron: '0100001', item: 'B2' });
+    await fx.lib.engine.checkout({ patron: '0100001', item: 'B3' });
+    await fx.lib.engine.placeHold({ patron: '0100002', bibId: 'T2' });
+    const c = await fx.loggedIn();
+    const hold = as(await c.send(r.checkin('B2')), '10');
+    expect(hold).toMatchObject({
+      ok: true,
+      resensitize: true,
+      alert: true,
+      sortBin: 'HOLD',
+      alertType: '01',
+      holdPatronId: '0100002',
+      holdPatronName: 'Horvat, M.',
+      patronIdentifier: '0100001',
+      permanentLocation: '01',
+      screenMessage: ['Reserved: put on the hold shelf for Horvat, M. until 2026-03-09.'],
+    });
+    const elsewhere = as(await c.send(r.checkin('B3', { currentLocation: '02' })), '10');
+    expect(elsewhere).toMatchObject({ ok: true, alert: true, sortBin: 'DEPT-01', alertType: '04', destinationLocation: '01' });
+    const notOut = as(await c.send(r.checkin('B5')), '10');
+    expect(notOut).toMatchObject({ ok: true, alert: false, sortBin: 'SHELF', screenMessage: ['This item was not on loan.'] });
+    const unknown = as(await c.send(r.checkin('NOPE')), '10');
+    expect(unknown).toMatchObject({ ok: false, alert: true, sortBin: 'STAFF', screenMessage: ['This item is not known. Please give it to staff.'] });
+  });
+
+  it('29 renews, 65 renews all and lists what was not renewed', async () => {
+    fx = await startSip2Fixture({ data: baseData() });
+    await fx.lib.engine.checkout({ patron: '0100001', item: 'B1' });
+    await fx.lib.engine.checkout({ patron: '0100001', item: 'B2' });
+    await fx.lib.engine.placeHold({ patron: '0100002', bibId: 'T2' });
+    fx.lib.clock.advanceDays(2);
+    const c = await fx.loggedIn();
+    expect(as(await c.send(r.renew('0100001', 'B1', '1234')), '30')).toMatchObject({ ok: true, renewalOk: true, dueDate: '20260325    235959' });
+    expect(as(await c.send(r.renew('0100001', 'B2')), '30')).toMatchObject({ ok: false, dueDate: '20260323    235959', screenMessage: ['Gradivo je rezerviral drug član, zato roka ni mogoče podaljšati.'] });
+    fx.lib.clock.advanceDays(1);
+    const all = as(await c.send(r.renewAll('0100001', '1234')), '66');
+    expect(all).toMatchObject({ ok: true, renewedCount: 1, unrenewedCount: 1, renewedItems: ['B1'], unrenewedItems: ['B2'] });
+  });
+
+  it('17 reports circulation status, due date, queue length and hold pickup date', async () => {
+    fx = await startSip2Fixture({ data: baseData() });
+    const c = await fx.loggedIn();
+    expect(as(await c.send(r.item('B1')), '18')).toMatchObject({ circulationStatus: '03', titleIdentifier: 'Alamut', holdQueueLength: 0, mediaType: '001', owner: AO });
+    await fx.lib.engine.checkout({ patron: '0100001', item: 'B2' });
+    await fx.lib.engine.placeHold({ patron: '0100002', bibId: 'T2' });
+    expect(as(await c.send(r.item('B2')), '18')).toMatchObject({ circulationStatus: '04', dueDate: '20260323    235959', holdQueueLength: 1 });
+    await fx.lib.engine.checkin({ item: 'B2' });
+    const waiting = as(await c.send(r.item('B2')), '18');
+    expect(waiting.circulationStatus).toBe('08');
+    expect(waiting.holdPickupDate).toMatchObject({ year: 2026, month: 3, day: 9 });
+    expect(as(await c.send(r.item('NOPE')), '18')).toMatchObject({ circulationStatus: '01', titleIdentifier: '' });
+  });
+
+  it('15 places, changes and cancels holds', async () => {
+    fx = await startSip2Fixture({ data: baseData() });
+    await fx.lib.engine.checkout({ patron: '0100002', item: 'B2' });
+    const c = await fx.loggedIn();
+    expect(as(await c.send(r.hold('add', '0100001', { titleIdentifier: 'T2' }, '01-DESK')), '16')).toMatchObject({ ok: true, available: false, queuePosition: 1, pickupLocation: '01-DESK' });
+    expect(as(await c.send(r.hold('change', '0100001', { titleIdentifier: 'T2' }, 'LOCKER-A')), '16')).toMatchObject({ ok: true, pickupLocation: 'LOCKER-A' });
+    expect(as(await c.send(r.hold('add', '0100001', { itemIdentifier: 'B5' })), '16')).toMatchObject({ ok: true, available: true, itemIdentifier: 'B5' });
+    expect(as(await c.send(r.hold('cancel', '0100001', { titleIdentifier: 'T2' })), '16')).toMatchObject({ ok: true, available: false });
+    expect(as(await c.send(r.hold('cancel', '0100001', { titleIdentifier: 'T2' })), '16')).toMatchObject({ ok: false });
+  });
+
+  it('37 takes a payment once however often the device retries it', async () => {
+    fx = await startSip2Fixture({ data: baseData({ fees: [{ patron: '0100001', kind: 'overdue', amount: 3, createdAt: '@today-3d' }] }) });
+    const c = await fx.loggedIn();
+    const first = as(await c.send(r.fee('0100001', '2.00', 'POS-77')), '38');
+    const retry = as(await c.send(r.fee('0100001', '2.00', 'POS-77')), '38');
+    expect(first).toMatchObject({ paymentAccepted: true, screenMessage: ['Paid 2.00 EUR; still owed 1.00 EUR.'] });
+    expect(retry.transactionId).toBe(first.transactionId);
+    expect(fx.lib.db.prepare('SELECT COUNT(*) AS n, SUM(amount_minor) AS s FROM payments').get()).toEqual({ n: 1, s: 200 });
+    expect(as(await c.send(r.fee('0100001', '5.00', 'POS-78')), '38')).toMatchObject({ paymentAccepted: false });
+    expect(as(await c.send(r.end('0100001')), '36').endSession).toBe(true);
+  });
+});
+
+describe('SIP2 server: the wire', () => {
+  const withChecksum = (body: string) => `${body}${computeChecksum(Buffer.from(body, 'latin1'))}\r`;
+
+  it('answers with AY/AZ in kind, asks for a resend (96) of a corrupt message, resends on 97', async () => {
+    fx = await startSip2Fixture({ data: baseData() });
+    const s = await fx.socket();
+    s.write(withChecksum(`9300CNkiosk|CO${ACCOUNT_PASSWORD}|AY0AZ`));
+    const [login] = (await readLines(s, 1)).lines;
+    expect(login).toMatch(/^941AY0AZ[0-9A-F]{4}$/);
+    expect(login!.slice(-4)).toBe(computeChecksum(Buffer.from(login!.slice(0, -4), 'latin1')));
+    s.write('9900302.00AY1AZ0000\r'); // wrong checksum
+    expect((await readLines(s, 1)).lines).toEqual(['96AZFEF6']);
+    s.write(withChecksum('9900302.00AY1AZ'));
+    const [status] = (await readLines(s, 1)).lines;
+    expect(status).toMatch(/^98YYYYYY.*AY1AZ[0-9A-F]{4}$/);
+    s.write('97AZFEF5\r');
+    expect((await readLines(s, 1)).lines).toEqual([status]);
+  });
+
+  it('a retransmitted checkout (same AY and AZ) gets the first reply and is not done twice', async () => {
+    fx = await startSip2Fixture({ data: baseData() });
+    const s = await fx.socket();
+    s.write(withChecksum(`9300CNkiosk|CO${ACCOUNT_PASSWORD}|AY0AZ`));
+    await readLines(s, 1);
+    const checkout = withChecksum('11NN20260302    100000                  AOSI-50000|AA0100001|AB30100000001|AC|AD1234|AY1AZ'.replace('30100000001', 'B1'));
+    s.write(checkout);
+    const [first] = (await readLines(s, 1)).lines;
+    s.write(checkout);
+    const [second] = (await readLines(s, 1)).lines;
+    expect(first).toMatch(/^121NNY/);
+    expect(second).toBe(first);
+    expect(fx.lib.db.prepare(`SELECT COUNT(*) AS n FROM journal WHERE kind = 'checkout'`).get()).toEqual({ n: 1 });
+  });
+
+  it('accepts CR, CRLF and LF, and messages split across TCP writes', async () => {
+    fx = await startSip2Fixture({ data: baseData() });
+    const s = await fx.socket();
+    const login = `9300CNkiosk|CO${ACCOUNT_PASSWORD}|`;
+    for (const ch of login) s.write(ch);
+    s.write('\r\n');
+    expect((await readLines(s, 1)).lines).toEqual(['941']);
+    s.write('1700020260302    100000AOSI-50000|ABB1|\n17000202603');
+    s.write('02    100000AOSI-50000|ABB2|\r');
+    const { lines } = await readLines(s, 2);
+    expect(lines[0]).toMatch(/^1803/);
+    expect(lines[0]).toContain('AJAlamut|');
+    expect(lines[1]).toContain('AJNa klancu|');
+  });
+
+  it('ignores garbage and unknown commands after login, closes on an oversized line', async () => {
+    fx = await startSip2Fixture({ data: baseData(), config: { maxMessageBytes: 200 } });
+    const s = await fx.socket();
+    s.write(`9300CNkiosk|CO${ACCOUNT_PASSWORD}|\r`);
+    await readLines(s, 1);
+    s.write('\x00\x01garbage\xff\r');
+    s.write('XXjunk\r');
+    s.write('1700020260302    100000AOSI-50000|ABB1|\r');
+    const { lines } = await readLines(s, 1);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^1803/);
+    s.write(`17${'x'.repeat(500)}\r`);
+    expect((await readLines(s, 1)).closed).toBe(true);
+  });
+
+  it('speaks an old client’s code page (CP852) per account, checksum over the bytes sent', async () => {
+    fx = await startSip2Fixture({ data: baseData(), accounts: [account({ charset: 'cp852' })] });
+    const c = await fx.loggedIn({ charset: 'cp852', errorDetection: true });
+    const out = as(await c.send(r.status('0100003', '1234')), '24');
+    expect(out.personalName).toBe('Jānis Bērziņš'.replace('ā', '?').replace('ē', '?').replace('ņ', '?').replace('š', 'š'));
+    const hu = as(await c.send(r.item('B3')), '18');
+    expect(hu.titleIdentifier).toBe('Egri csillagok');
+    // The reply's bytes are CP852: "č" is 0x9F there (UTF-8 would be two bytes).
+    await fx.lib.engine.checkout({ patron: '0100001', item: 'B4' });
+    const ci = as(await c.send(r.checkin('B4')), '10');
+    expect(ci.titleIdentifier).toBe('Mērnieku laiki'.replace('ē', '?'));
+    const slName = as(await c.send(r.status('0100001', '1234')), '24');
+    expect(slName.personalName).toBe('Ana Novak');
+  });
+
+  it('finishes an in-flight transaction on shutdown', async () => {
+    fx = await startSip2Fixture({ data: baseData() });
+    const c = await fx.loggedIn();
+    const pending = c.send(r.checkout('0100001', 'B1', { patronPassword: '1234' }));
+    const closing = fx.server.close();
+    const reply = await pending;
+    await closing;
+    expect(as(reply, '12').ok).toBe(true);
+    expect(fx.lib.db.prepare(`SELECT COUNT(*) AS n FROM loans WHERE closed_at IS NULL`).get()).toEqual({ n: 1 });
+  });
+});
