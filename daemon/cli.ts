@@ -12,6 +12,8 @@ import { availablePresets, loadConfig, redactConfig, type ConfigOverrides, type 
 import { createLogger } from './log.ts';
 import { openDataStore, startDaemon, VERSION } from './main.ts';
 import { exportData, importData } from './store/import.ts';
+import { hashPin } from './circulation/pin.ts';
+import { startSip2Server } from './sip2/server.ts';
 import { stringify } from 'yaml';
 import { join } from 'node:path';
 
@@ -207,6 +209,50 @@ export function buildProgram(): Command {
       } finally {
         db.close();
       }
+    });
+
+  program
+    .command('hash-password')
+    .description('print the scrypt hash of a password for a SIP2 account (reads it from standard input)')
+    .option('--password <p>', 'the password (visible in the process list; prefer standard input)')
+    .action(async (opts: { password?: string }) => {
+      let pw = opts.password;
+      if (pw === undefined) {
+        const chunks: Buffer[] = [];
+        for await (const c of process.stdin) chunks.push(c as Buffer);
+        pw = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+      }
+      if (!pw) throw new CliExit(2, 'no password given (pipe it in: echo -n secret | kiosk hash-password)');
+      process.stdout.write(`${hashPin(pw)}\n`);
+    });
+
+  withCommon(program.command('sip2-server').description('run only the SIP2 bridge on the configured backend (no HTTP, no devices)'), true)
+    .option('--log-level <level>', 'fatal, error, warn, info, debug or trace')
+    .action(async (opts: CommonOptions) => {
+      const { db, engine, config, clock } = openEngine(opts);
+      const logger = createLogger({ level: config.log.level });
+      let server;
+      try {
+        server = await startSip2Server({
+          config: { ...config.sip2, enabled: true },
+          backend: engine,
+          clock,
+          timezone: config.site.timezone,
+          libraryName: config.site.name,
+          language: config.site.language,
+          logger,
+        });
+      } catch (e) {
+        db.close();
+        throw new CliExit(1, (e as Error).message);
+      }
+      const stop = async () => {
+        await server.close();
+        db.close();
+        process.exit(0);
+      };
+      process.once('SIGINT', () => void stop());
+      process.once('SIGTERM', () => void stop());
     });
 
   withCommon(program.command('config').description('check the configuration and print it (secrets masked)'), true).action((opts: CommonOptions) => {

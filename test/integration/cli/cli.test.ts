@@ -121,3 +121,46 @@ describe('kiosk import, export, item show, patron show', () => {
     expect((await runKiosk(['item', 'show', '30100000081', '--data', e])).code).toBe(1);
   }, 60_000);
 });
+
+describe('kiosk hash-password and kiosk sip2-server', () => {
+  it('hashes a password from standard input into a hash the SIP2 login accepts', async () => {
+    const { spawn } = await import('node:child_process');
+    const { KIOSK_BIN } = await import('../../helpers/process.ts');
+    const { verifyPin } = await import('../../../daemon/circulation/pin.ts');
+    const out = await new Promise<string>((resolve) => {
+      const child = spawn(process.execPath, [KIOSK_BIN, 'hash-password'], { stdio: ['pipe', 'pipe', 'pipe'] });
+      let s = '';
+      child.stdout.on('data', (d) => (s += d));
+      child.on('close', () => resolve(s.trim()));
+      child.stdin.end('locker-2026\n');
+    });
+    expect(out).toMatch(/^scrypt\$16384\$8\$1\$/);
+    expect(verifyPin('locker-2026', out)).toBe(true);
+    expect(verifyPin('locker-2025', out)).toBe(false);
+  });
+
+  it('runs the SIP2 bridge alone on the demo store', async () => {
+    const { spawn } = await import('node:child_process');
+    const { KIOSK_BIN } = await import('../../helpers/process.ts');
+    const { Sip2Client } = await import('../../../daemon/sip2/client.ts');
+    const d = tmp();
+    // Fill the store with the demo library first.
+    const daemon = await startKiosk(['--data', d, '--port', String(await freePort())]);
+    await daemon.stop();
+    const port = await freePort();
+    const child = spawn(process.execPath, [KIOSK_BIN, 'sip2-server', '--data', d, '--sip2-port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (x) => (out += x));
+    try {
+      for (let i = 0; i < 100 && !out.includes('sip2 listening'); i++) await new Promise((r) => setTimeout(r, 100));
+      const c = await Sip2Client.connect({ host: '127.0.0.1', port });
+      expect(await c.login('selfcheck', 'selfcheck')).toBe(true);
+      const info = await c.send({ code: '17', transactionDate: null, institutionId: 'SI-50000', itemIdentifier: '30100000902' });
+      expect(info).toMatchObject({ code: '18', circulationStatus: '03', itemProperties: 'kit=K001;part=2/3;lead=30100000901;parts=30100000901,30100000902,30100000903' });
+      c.close();
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.on('close', r));
+    }
+  }, 60_000);
+});
