@@ -385,3 +385,38 @@ describe('SIP2 server: the wire', () => {
     expect(fx.lib.db.prepare(`SELECT COUNT(*) AS n FROM loans WHERE closed_at IS NULL`).get()).toEqual({ n: 1 });
   });
 });
+
+describe('SIP2 server: limits and TLS', () => {
+  it('closes an idle connection and refuses connections past the limit', async () => {
+    fx = await startSip2Fixture({ data: baseData(), config: { idleTimeoutS: 1, maxConnections: 2 } });
+    const a = await fx.socket();
+    const b = await fx.socket();
+    const c = await fx.socket();
+    expect((await readLines(c, 1, 1000)).closed).toBe(true); // the third is over the limit
+    b.write(`9300CNkiosk|CO${ACCOUNT_PASSWORD}|\r`);
+    expect((await readLines(b, 1)).lines).toEqual(['941']);
+    const idle = await readLines(a, 1, 3000); // a says nothing for a second
+    expect(idle.closed).toBe(true);
+    expect(fx.logs.join('')).toContain('"reason":"idle timeout"');
+  });
+
+  it('serves SIP2 over TLS when a certificate is configured', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'sip2-tls-'));
+    const key = join(dir, 'key.pem');
+    const cert = join(dir, 'cert.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+    fx = await startSip2Fixture({ data: baseData(), config: { tls: { cert, key } } });
+    const c = await fx.client({ tls: { rejectUnauthorized: false } });
+    expect(await c.login('kiosk', ACCOUNT_PASSWORD)).toBe(true);
+    expect(as(await c.send(r.item('B1')), '18').titleIdentifier).toBe('Alamut');
+    // A plain-text client gets nothing it can read from a TLS port.
+    const plain = await fx.socket();
+    plain.write(`9300CNkiosk|CO${ACCOUNT_PASSWORD}|\r`);
+    const got = await readLines(plain, 1, 1500);
+    expect(got.lines.some((l) => l.startsWith('941'))).toBe(false);
+  });
+});
