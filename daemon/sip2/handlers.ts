@@ -628,7 +628,8 @@ function sortBin(routing: Routing): string {
   }
 }
 
-function routingText(routing: Routing, lang: KioskLanguage): string | null {
+/** Where a returned item goes, for the sorter's or the return machine's display (staff-facing, English). */
+function routingText(routing: Routing): string | null {
   switch (routing.destination) {
     case 'hold_shelf':
       return `Reserved: put on the hold shelf for ${routing.forPatronName ?? routing.forPatron}${routing.holdExpiresOn ? ` until ${routing.holdExpiresOn}` : ''}.`;
@@ -639,7 +640,7 @@ function routingText(routing: Routing, lang: KioskLanguage): string | null {
     case 'staff':
       return `Please give this item to staff${routing.note ? ` (${routing.note})` : ''}.`;
     default:
-      return lang ? null : null;
+      return null;
   }
 }
 
@@ -662,7 +663,7 @@ async function checkin(req: Extract<Sip2Request, { code: '09' }>, session: Sip2S
   const fromRouting = (routing: Routing, result?: CheckinResult) => {
     const alert = routing.destination !== 'shelf';
     const cv = alertType(routing);
-    const text = routingText(routing, deps.defaultLanguage);
+    const text = routingText(routing);
     return {
       resensitize: true,
       alert,
