@@ -115,7 +115,7 @@ export function baseData(extra: Record<string, unknown[]> = {}): Record<string, 
     items,
     kits: [{ code: 'FARM', title: 'Wooden farm', lead: 'K1', parts: ['K1', 'K2', 'K3'] }],
     patrons: [
-      { barcode: '0100001', firstName: 'Ana', lastName: 'Novak', category: 'adult', pinHash: PIN_1234_HASH, homeDepartment: '01', language: 'sl', mobile: '+38640111222', membershipExpires: '2027-12-31' },
+      { barcode: '0100001', firstName: 'Ana', lastName: 'Novak', category: 'adult', pinHash: PIN_1234_HASH, homeDepartment: '01', language: 'sl', mobile: '+38640111222', email: 'ana.novak@example.org', membershipExpires: '2027-12-31' },
       { barcode: '0100002', firstName: 'Marko', lastName: 'Horvat', category: 'adult', pinHash: PIN_1234_HASH, homeDepartment: '01', language: 'sl', membershipExpires: '2027-12-31' },
       { barcode: '0100003', firstName: 'Jānis', lastName: 'Bērziņš', category: 'child', pinHash: PIN_1234_HASH, homeDepartment: '01', language: 'lv', membershipExpires: '2027-12-31', altIds: ['E004015012345678'] },
       ...((extra.patrons as unknown[]) ?? []),

@@ -1,0 +1,76 @@
+/**
+ * The kiosk's socket.io namespace (/kiosk): replays the whole state on connect (a reloaded page is
+ * consistent), broadcasts facts, and runs commands validated against the kiosk-api zod schemas,
+ * answering through the acknowledgement with an envelope.
+ */
+import type { Logger } from 'pino';
+import type { Namespace, Server } from 'socket.io';
+import {
+  commandSchemas,
+  type BackendView,
+  type ClientToServerEvents,
+  type CommandName,
+  type DeviceView,
+  type Envelope,
+  type KioskState,
+  type ServerToClientEvents,
+  type UiConfig,
+} from '../../protocols/kiosk-api/events.ts';
+import type { PadModel } from './pad.ts';
+import type { Station } from './station.ts';
+
+export interface KioskSocketOptions {
+  io: Server;
+  station: Station;
+  pad: PadModel;
+  devices: () => DeviceView[];
+  backend: () => Promise<BackendView>;
+  config: UiConfig;
+  logger: Logger;
+}
+
+export function attachKioskSocket(o: KioskSocketOptions): Namespace<ClientToServerEvents, ServerToClientEvents> {
+  const ns = o.io.of('/kiosk') as Namespace<ClientToServerEvents, ServerToClientEvents>;
+  const log = o.logger.child({ component: 'kiosk-socket' });
+  const state = async (): Promise<KioskState> => ({
+    session: o.station.view(),
+    pad: o.pad.state(),
+    devices: o.devices(),
+    backend: await o.backend(),
+    config: o.config,
+  });
+  o.pad.on('changed', (p) => ns.emit('pad.changed', p));
+  o.station.on('session.changed', (s) => ns.emit('session.changed', s));
+
+  const handlers: { [C in CommandName]: (args: never) => Promise<Envelope<unknown>> | Envelope<unknown> } = {
+    'session.identify': (a: { key: string; identifier?: string; pin?: string }) => o.station.identify(a),
+    'session.checkout': (a: { key: string; barcode: string }) => o.station.checkout(a),
+    'session.checkin': (a: { key: string; barcode: string }) => o.station.checkin(a),
+    'session.renew': (a: { key: string; barcodes: string[] | 'all' }) => o.station.renew(a),
+    'session.account': () => o.station.account(),
+    'session.receipt': (a: { key: string; kind: 'print' | 'email' | 'none' }) => o.station.receipt(a),
+    'session.language': (a: { language: 'en' | 'sl' | 'lv' | 'hu' }) => o.station.setLanguage(a.language),
+    'session.end': (a: { key: string }) => o.station.end(a),
+  };
+
+  ns.on('connection', (socket) => {
+    void state().then((s) => socket.emit('state', s));
+    for (const name of Object.keys(commandSchemas) as CommandName[]) {
+      socket.on(name, (async (args: unknown, ack: unknown) => {
+        const reply = typeof ack === 'function' ? (ack as (e: Envelope<unknown>) => void) : () => undefined;
+        const parsed = commandSchemas[name].safeParse(args ?? {});
+        if (!parsed.success) {
+          reply({ ok: false, error: { code: 'invalid_request', messageKey: 'reason.invalid_request', details: { issues: parsed.error.issues.map((i) => i.message) } } });
+          return;
+        }
+        try {
+          reply(await handlers[name](parsed.data as never));
+        } catch (e) {
+          log.error({ err: e, command: name }, 'kiosk command failed');
+          reply({ ok: false, error: { code: 'internal_error', messageKey: 'reason.internal_error' } });
+        }
+      }) as never);
+    }
+  });
+  return ns;
+}

@@ -1,0 +1,435 @@
+/**
+ * The kiosk station: the daemon side of a self-check. It holds the patron session (so a reloaded
+ * browser finds it again), and runs each checkout and return as one daemon operation per item:
+ * ask the backend, then set the security bit on every tag of the item (off on checkout, on on
+ * return), verified by the driver, and report per item: done, refused with the reason, or
+ * done-but-security-failed (flagged for staff, the patron told to ask at the desk). An item is never
+ * reported done with its security state wrong. Every command carries an idempotency key; a retry
+ * gets the first outcome.
+ */
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import { messageKey, type KioskLanguage, type ReasonCode } from '../../protocols/kiosk-api/reasons.ts';
+import type { AccountView, Envelope, ItemOutcome, PatronView, RoutingView, SessionView, UiLanguage } from '../../protocols/kiosk-api/events.ts';
+import type { RfidReader } from '../../drivers/rfid/index.ts';
+import type { ReceiptPrinter } from '../../drivers/printer/index.ts';
+import type { Receipt, ReceiptSection } from '../../drivers/receipt/receipt.ts';
+import { renderReceiptHtml } from '../../drivers/receipt/receipt.ts';
+import type { Clock } from '../clock.ts';
+import type { CirculationBackend, PatronSummary, Refusal, Routing } from '../circulation/backend.ts';
+import type { PadModel } from './pad.ts';
+
+export interface Mailer {
+  send(mail: { to: string; subject: string; html: string; text: string }): Promise<void>;
+}
+
+export interface StationOptions {
+  backend: CirculationBackend;
+  pad: PadModel;
+  rfid: () => RfidReader | null;
+  printer: () => ReceiptPrinter | null;
+  mailer: Mailer | null;
+  clock: Clock;
+  logger: Logger;
+  site: { name: string; department: string; language: KioskLanguage; timezone: string };
+  pinRequired: boolean;
+  /** Items carry RFID tags whose security bit must change with the loan. */
+  rfidSecurity: boolean;
+}
+
+interface Session {
+  id: string;
+  patron: PatronSummary | null;
+  patronBarcode: string | null;
+  outcomes: ItemOutcome[];
+  language: UiLanguage;
+  /** What the receipt lists: loans, returns and renewals of this session. */
+  kinds: Map<string, 'checkout' | 'checkin' | 'renew'>;
+}
+
+export interface StaffFlag {
+  at: string;
+  barcode: string;
+  problem: string;
+}
+
+type Result<T> = Envelope<T>;
+
+function fail<T>(code: string, details?: Record<string, unknown>): Result<T> {
+  return { ok: false, error: { code, messageKey: `reason.${code}`, ...(details ? { details } : {}) } };
+}
+
+function routingView(r: Routing | null | undefined): RoutingView | null {
+  if (!r) return null;
+  return { destination: r.destination, department: r.department, pickupPlace: r.pickupPlace, forPatronName: r.forPatronName };
+}
+
+export class Station extends EventEmitter {
+  private session: Session | null = null;
+  private readonly replies = new Map<string, Result<unknown>>();
+  readonly flags: StaffFlag[] = [];
+  private seq = 0;
+
+  constructor(private readonly o: StationOptions) {
+    super();
+  }
+
+  view(): SessionView | null {
+    const s = this.session;
+    if (!s) return null;
+    return { id: s.id, patron: s.patron ? this.patronView(s.patron) : null, outcomes: s.outcomes, language: s.language };
+  }
+
+  private patronView(p: PatronSummary): PatronView {
+    return {
+      displayName: p.firstName,
+      language: p.language,
+      hasEmail: !!p.email,
+      blocks: p.blocks.map((b) => ({ reason: b.reason, details: b.details ?? {} })),
+    };
+  }
+
+  private changed(): void {
+    this.emit('session.changed', this.view());
+  }
+
+  private ensureSession(language?: UiLanguage): Session {
+    if (!this.session) {
+      this.session = {
+        id: `s${this.o.clock.now().getTime().toString(36)}-${++this.seq}`,
+        patron: null,
+        patronBarcode: null,
+        outcomes: [],
+        language: language ?? this.o.site.language,
+        kinds: new Map(),
+      };
+    }
+    return this.session;
+  }
+
+  /** Runs a command once per idempotency key; a retry gets the stored reply. */
+  private async onceOnly<T>(key: string, run: () => Promise<Result<T>>): Promise<Result<T>> {
+    const prior = this.replies.get(key);
+    if (prior) return prior as Result<T>;
+    const r = await run();
+    this.replies.set(key, r);
+    if (this.replies.size > 2000) this.replies.delete(this.replies.keys().next().value!);
+    return r;
+  }
+
+  private ctx(key: string) {
+    return { channel: 'self' as const, department: this.o.site.department, idempotencyKey: key, language: this.session?.language ?? this.o.site.language };
+  }
+
+  // ------------------------------------------------------------------ identify
+
+  async identify(args: { key: string; identifier?: string; pin?: string }): Promise<Result<{ patron: PatronView | null; needsPin: boolean }>> {
+    const identifier = args.identifier ?? this.o.pad.state().entries.find((e) => e.kind === 'card')?.barcode ?? undefined;
+    if (!identifier) return fail('unknown_patron');
+    const lang = this.session?.language ?? this.o.site.language;
+    const look = await this.o.backend.lookupPatron(identifier, { language: lang });
+    if (!look.ok) return fail(look.reason);
+    if (this.o.pinRequired && look.patron.pinSet && (args.pin === undefined || args.pin === '')) {
+      return { ok: true, data: { patron: null, needsPin: true } };
+    }
+    const v = await this.o.backend.verifyPatron(identifier, args.pin, { language: lang, channel: 'self' });
+    if (!v.ok) return fail(v.reason, v.details);
+    const s = this.ensureSession();
+    s.patron = v.patron;
+    s.patronBarcode = v.patron.barcode;
+    s.language = v.patron.language;
+    this.changed();
+    this.o.logger.info({ session: s.id, patron: v.patron.barcode }, 'patron identified');
+    return { ok: true, data: { patron: this.patronView(v.patron), needsPin: false } };
+  }
+
+  // ------------------------------------------------------------------ security
+
+  /**
+   * Sets the security state of every tag of the given units that is on the pad. Returns the
+   * problems; an empty list means every tag verifiably holds the wanted state.
+   */
+  private async secure(units: string[], secured: boolean): Promise<string[]> {
+    if (!this.o.rfidSecurity) return [];
+    const problems: string[] = [];
+    const reader = this.o.rfid();
+    for (const barcode of units) {
+      const uids = this.o.pad.uidsFor(barcode);
+      if (uids.length === 0) {
+        problems.push(`${barcode}: tag not on the pad`);
+        continue;
+      }
+      if (!reader || reader.state === 'offline') {
+        problems.push(`${barcode}: RFID reader offline`);
+        continue;
+      }
+      for (const uid of uids) {
+        try {
+          await reader.setSecurity(uid, secured);
+        } catch (e) {
+          problems.push(`${barcode}: ${(e as Error).message}`);
+        }
+      }
+    }
+    return problems;
+  }
+
+  private flag(barcode: string, problem: string): void {
+    const f = { at: this.o.clock.now().toISOString(), barcode, problem };
+    this.flags.push(f);
+    if (this.flags.length > 500) this.flags.shift();
+    this.o.logger.warn(f, 'item flagged for staff: security state not set');
+    this.emit('flag', f);
+  }
+
+  private record(outcome: ItemOutcome, kind: 'checkout' | 'checkin' | 'renew'): void {
+    const s = this.ensureSession();
+    s.outcomes = [...s.outcomes.filter((o) => !(o.barcode === outcome.barcode && s.kinds.get(o.barcode) === kind)), outcome];
+    s.kinds.set(outcome.barcode, kind);
+    this.changed();
+  }
+
+  private refused(barcode: string, title: string, r: Refusal): ItemOutcome {
+    return {
+      barcode,
+      title,
+      status: 'refused',
+      reason: r.reason,
+      messageKey: messageKey(r.reason),
+      details: r.details ?? {},
+      dueDate: null,
+      routing: routingView(r.details?.routing as Routing | undefined),
+      units: [],
+      fine: null,
+    };
+  }
+
+  // ------------------------------------------------------------------ checkout and return
+
+  async checkout(args: { key: string; barcode: string }): Promise<Result<ItemOutcome>> {
+    return this.onceOnly(args.key, async () => {
+      const s = this.session;
+      if (!s?.patronBarcode) return fail('unknown_patron');
+      const entry = this.o.pad.entry(args.barcode);
+      const parts = entry?.kit ? entry.kit.present.map((p) => p.barcode) : undefined;
+      const title = entry?.title ?? args.barcode;
+      const r = await this.o.backend.checkout({ patron: s.patronBarcode, item: args.barcode, ...(parts ? { parts } : {}) }, this.ctx(args.key));
+      let outcome: ItemOutcome;
+      if (!r.ok) outcome = this.refused(args.barcode, title, r);
+      else {
+        const units = r.units.map((u) => u.barcode);
+        const problems = await this.secure(units, false);
+        this.o.pad.invalidate(units);
+        outcome = {
+          barcode: args.barcode,
+          title: r.title,
+          status: problems.length ? 'security_failed' : 'done',
+          reason: null,
+          messageKey: problems.length ? 'outcome.security_failed' : null,
+          details: problems.length ? { problems } : {},
+          dueDate: r.dueDate,
+          routing: null,
+          units: r.units.map((u) => ({ barcode: u.barcode, title: u.title, partNumber: u.kitPart })),
+          fine: null,
+        };
+        for (const p of problems) this.flag(args.barcode, `lent but still secured: ${p}`);
+      }
+      this.record(outcome, 'checkout');
+      return { ok: true, data: outcome };
+    });
+  }
+
+  async checkin(args: { key: string; barcode: string }): Promise<Result<ItemOutcome>> {
+    return this.onceOnly(args.key, async () => {
+      this.ensureSession();
+      const entry = this.o.pad.entry(args.barcode);
+      const parts = entry?.kit ? entry.kit.present.map((p) => p.barcode) : undefined;
+      const title = entry?.title ?? args.barcode;
+      const r = await this.o.backend.checkin({ item: args.barcode, ...(parts ? { parts } : {}) }, this.ctx(args.key));
+      let outcome: ItemOutcome;
+      if (!r.ok) {
+        outcome = this.refused(args.barcode, title, r);
+        // An item that was not on loan belongs in the library: make sure it is secured.
+        if (r.reason === 'not_on_loan') await this.secure(entry?.kit ? entry.kit.present.map((p) => p.barcode) : [args.barcode], true);
+      } else {
+        const problems = await this.secure(r.units, true);
+        this.o.pad.invalidate(r.units);
+        outcome = {
+          barcode: args.barcode,
+          title: r.title,
+          status: problems.length ? 'security_failed' : 'done',
+          reason: null,
+          messageKey: problems.length ? 'outcome.security_failed' : null,
+          details: problems.length ? { problems } : {},
+          dueDate: null,
+          routing: routingView(r.routing),
+          units: r.units.map((u) => ({ barcode: u, title: '', partNumber: null })),
+          fine: r.fine,
+        };
+        // Never leave an item checked in with its security off: staff must see it.
+        for (const p of problems) this.flag(args.barcode, `returned but not secured: ${p}`);
+      }
+      this.record(outcome, 'checkin');
+      return { ok: true, data: outcome };
+    });
+  }
+
+  async renew(args: { key: string; barcodes: string[] | 'all' }): Promise<Result<ItemOutcome[]>> {
+    return this.onceOnly(args.key, async () => {
+      const s = this.session;
+      if (!s?.patronBarcode) return fail('unknown_patron');
+      const outcomes: ItemOutcome[] = [];
+      let list = args.barcodes;
+      if (list === 'all') {
+        const info = await this.o.backend.patronInformation(s.patronBarcode, this.ctx(args.key));
+        if (!info.ok) return fail(info.reason);
+        const seen = new Set<string>();
+        list = info.patron.loans
+          .filter((l) => {
+            const k = l.kit?.code ?? l.barcode;
+            if (seen.has(k)) return false;
+            seen.add(k);
+            return true;
+          })
+          .map((l) => l.barcode);
+      }
+      for (const [i, barcode] of list.entries()) {
+        const r = await this.o.backend.renew({ patron: s.patronBarcode, item: barcode }, this.ctx(`${args.key}:${i}`));
+        const o: ItemOutcome = r.ok
+          ? { barcode, title: r.title, status: 'done', reason: null, messageKey: null, details: {}, dueDate: r.dueDate, routing: null, units: [], fine: r.fine }
+          : this.refused(barcode, (r.details?.title as string | undefined) ?? barcode, r);
+        if (!r.ok) {
+          const info = await this.o.backend.itemInformation(barcode);
+          if (info.ok) o.title = info.item.title;
+        }
+        outcomes.push(o);
+        this.record(o, 'renew');
+      }
+      return { ok: true, data: outcomes };
+    });
+  }
+
+  async account(): Promise<Result<AccountView>> {
+    const s = this.session;
+    if (!s?.patronBarcode) return fail('unknown_patron');
+    const r = await this.o.backend.patronInformation(s.patronBarcode, { language: s.language });
+    if (!r.ok) return fail(r.reason);
+    const p = r.patron;
+    return {
+      ok: true,
+      data: {
+        loans: p.loans.map((l) => ({ barcode: l.barcode, title: l.title, dueDate: l.dueDate, overdue: l.overdue, renewals: l.renewals, status: l.status })),
+        holds: p.holds.map((h) => ({ title: h.title, status: h.status, pickupPlace: h.pickupPlace, expiresOn: h.expiresOn, queuePosition: h.queuePosition })),
+        fees: p.fees.map((f) => ({ description: f.description, remaining: f.remaining, currency: f.currency })),
+        balance: p.balance,
+        currency: p.currency,
+      },
+    };
+  }
+
+  setLanguage(language: UiLanguage): Result<{ language: UiLanguage }> {
+    const s = this.ensureSession(language);
+    s.language = language;
+    this.changed();
+    return { ok: true, data: { language } };
+  }
+
+  // ------------------------------------------------------------------ receipt
+
+  /** The receipt of this session: loans, renewals and returns, and what was not done. */
+  buildReceipt(): Receipt | null {
+    const s = this.session;
+    if (!s || s.outcomes.length === 0) return null;
+    const sections: ReceiptSection[] = [];
+    const done = (k: 'checkout' | 'checkin' | 'renew') => s.outcomes.filter((o) => s.kinds.get(o.barcode) === k && o.status !== 'refused');
+    const loanLine = (o: ItemOutcome) => ({
+      title: o.title,
+      barcode: o.barcode,
+      dueDate: o.dueDate ?? '',
+      ...(o.units.length > 1
+        ? { kit: { unit: 1, unitCount: o.units.length, parts: o.units.map((u, i) => ({ barcode: u.barcode, unit: u.partNumber ?? i + 1, label: u.title })) } }
+        : {}),
+    });
+    const loans = done('checkout');
+    if (loans.length) sections.push({ kind: 'loans', items: loans.map(loanLine) });
+    const renewed = done('renew');
+    if (renewed.length) sections.push({ kind: 'renewals', items: renewed.map(loanLine) });
+    const returns = done('checkin');
+    if (returns.length) sections.push({ kind: 'returns', items: returns.map((o) => ({ title: o.title, barcode: o.barcode })) });
+    const notDone = s.outcomes.filter((o) => o.status !== 'done');
+    if (notDone.length) {
+      sections.push({
+        kind: 'not-processed',
+        items: notDone.map((o) => ({ title: o.title, barcode: o.barcode, message: o.status === 'security_failed' ? 'Please show this item at the desk.' : (o.reason ?? '') })),
+      });
+    }
+    return {
+      language: s.language,
+      printedAt: this.o.clock.now().toISOString(),
+      timeZone: this.o.site.timezone,
+      header: { libraryName: this.o.site.name },
+      ...(s.patron ? { patron: { cardNumber: s.patron.barcode, name: `${s.patron.firstName} ${s.patron.lastName}` } } : {}),
+      sections,
+      footer: { thankYou: true },
+    };
+  }
+
+  async receipt(args: { key: string; kind: 'print' | 'email' | 'none' }): Promise<Result<{ printed: boolean; emailed: boolean; reprintPending: boolean }>> {
+    return this.onceOnly(args.key, async () => {
+      if (args.kind === 'none') return { ok: true, data: { printed: false, emailed: false, reprintPending: false } };
+      const receipt = this.buildReceipt();
+      if (!receipt) return fail('invalid_request', { reason: 'nothing to put on a receipt' });
+      if (args.kind === 'print') {
+        const printer = this.o.printer();
+        if (!printer || printer.state === 'offline') return fail('printer_offline');
+        const r = await printer.print(receipt);
+        if (!r.ok) {
+          this.o.logger.warn({ code: r.code }, 'receipt not printed; kept for reprint');
+          return { ok: false, error: { code: `printer_${r.code}`, messageKey: `printer.${r.code}`, details: { reprintPending: true } } };
+        }
+        return { ok: true, data: { printed: true, emailed: false, reprintPending: false } };
+      }
+      const s = this.session;
+      if (!s?.patronBarcode || !this.o.mailer) return fail('email_unavailable');
+      const info = await this.o.backend.patronInformation(s.patronBarcode);
+      const to = info.ok ? info.patron.email : null;
+      if (!to) return fail('email_unavailable');
+      try {
+        await this.o.mailer.send({
+          to,
+          subject: `${this.o.site.name}: ${receiptSubject(s.language)}`,
+          html: renderReceiptHtml(receipt),
+          text: receiptPlainText(receipt),
+        });
+      } catch (e) {
+        this.o.logger.warn({ err: (e as Error).message }, 'receipt e-mail failed');
+        return fail('email_failed');
+      }
+      return { ok: true, data: { printed: false, emailed: true, reprintPending: false } };
+    });
+  }
+
+  async end(args: { key: string }): Promise<Result<{ ended: boolean }>> {
+    return this.onceOnly(args.key, async () => {
+      const s = this.session;
+      if (s?.patronBarcode) await this.o.backend.endSession(s.patronBarcode);
+      this.session = null;
+      this.changed();
+      return { ok: true, data: { ended: !!s } };
+    });
+  }
+}
+
+function receiptSubject(lang: UiLanguage): string {
+  return { en: 'your loan receipt', sl: 'vaša zadolžnica', lv: 'jūsu izsniegumu kvīts', hu: 'kölcsönzési bizonylata' }[lang];
+}
+
+function receiptPlainText(r: Receipt): string {
+  const lines: string[] = [r.header.libraryName, ''];
+  for (const s of r.sections) {
+    if ('items' in s) for (const i of s.items as Array<{ title?: string; barcode: string; dueDate?: string }>) lines.push(`${i.barcode} ${i.title ?? ''}${i.dueDate ? ` ${i.dueDate}` : ''}`);
+  }
+  return lines.join('\n');
+}
+
+export type { ReasonCode };

@@ -1,0 +1,172 @@
+/**
+ * The kiosk API: the socket.io events between the daemon and the kiosk UI, typed, with the zod
+ * schemas the daemon validates every command against. Facts flow daemon → UI (`pad.changed`,
+ * `device.state`, `session.changed`); commands flow UI → daemon (`session.checkout`) and are
+ * answered through the socket.io acknowledgement with an envelope `{ok, data} | {ok:false, error}`.
+ *
+ * Every command that changes something carries an idempotency key: a retry after a dropped
+ * connection or a browser reload returns the first outcome, never a second loan.
+ */
+import { z } from 'zod';
+import type { ReasonCode } from './reasons.ts';
+
+export const kioskLanguages = ['en', 'sl', 'lv', 'hu'] as const;
+export type UiLanguage = (typeof kioskLanguages)[number];
+
+export type DeviceStateName = 'connecting' | 'ready' | 'degraded' | 'offline';
+
+export interface DeviceView {
+  id: string;
+  kind: 'rfid' | 'scanner' | 'printer' | 'drawer' | 'signature' | 'locker';
+  model: string;
+  state: DeviceStateName;
+  reason: string | null;
+}
+
+export interface KitView {
+  code: string;
+  title: string;
+  partsTotal: number;
+  present: Array<{ partNumber: number; barcode: string }>;
+  missing: Array<{ partNumber: number; barcode: string; title: string }>;
+  complete: boolean;
+}
+
+/** One thing on the pad, as the patron sees it: an item, a whole or partial kit, a card, or a tag we cannot read. */
+export interface PadEntry {
+  /** Stable while it stays on the pad: the barcode, the kit code, or the tag UID. */
+  key: string;
+  kind: 'item' | 'kit' | 'card' | 'unreadable';
+  barcode: string | null;
+  title: string | null;
+  kit: KitView | null;
+  uids: string[];
+  /** Why a tag could not be used (blank, corrupt, foreign library). */
+  problem: string | null;
+}
+
+export interface PadState {
+  entries: PadEntry[];
+  reader: DeviceStateName;
+}
+
+export interface RoutingView {
+  destination: 'shelf' | 'hold_shelf' | 'processing' | 'other_department' | 'staff';
+  department: string | null;
+  pickupPlace: string | null;
+  forPatronName: string | null;
+}
+
+/** The result of one item in a checkout, return or renewal, as the patron is told it. */
+export interface ItemOutcome {
+  barcode: string;
+  title: string;
+  /** done: as asked; refused: nothing changed; security_failed: done but the tag would alarm, see staff. */
+  status: 'done' | 'refused' | 'security_failed';
+  reason: ReasonCode | null;
+  messageKey: string | null;
+  details: Record<string, unknown>;
+  dueDate: string | null;
+  routing: RoutingView | null;
+  units: Array<{ barcode: string; title: string; partNumber: number | null }>;
+  fine: { amount: number; currency: string } | null;
+}
+
+export interface PatronView {
+  /** First name only: the screen is public. */
+  displayName: string;
+  language: UiLanguage;
+  hasEmail: boolean;
+  blocks: Array<{ reason: ReasonCode; details: Record<string, unknown> }>;
+}
+
+export interface SessionView {
+  id: string;
+  patron: PatronView | null;
+  outcomes: ItemOutcome[];
+  language: UiLanguage;
+}
+
+export interface AccountView {
+  loans: Array<{ barcode: string; title: string; dueDate: string | null; overdue: boolean; renewals: number; status: string }>;
+  holds: Array<{ title: string; status: 'R' | 'O' | 'W' | 'U'; pickupPlace: string | null; expiresOn: string | null; queuePosition: number | null }>;
+  fees: Array<{ description: string; remaining: number; currency: string }>;
+  balance: number;
+  currency: string;
+}
+
+export interface UiConfig {
+  languages: UiLanguage[];
+  defaultLanguage: UiLanguage;
+  idleTimeoutS: number;
+  warningS: number;
+  pinRequired: boolean;
+  libraryName: string;
+  currency: string;
+  locale: Record<UiLanguage, string>;
+}
+
+export interface BackendView {
+  online: boolean;
+  offline: boolean;
+  detail: string;
+}
+
+export interface KioskState {
+  session: SessionView | null;
+  pad: PadState;
+  devices: DeviceView[];
+  backend: BackendView;
+  config: UiConfig;
+}
+
+export type Envelope<T> = { ok: true; data: T } | { ok: false; error: { code: string; messageKey: string; details?: Record<string, unknown> } };
+
+// ---------------------------------------------------------------------------------------------
+// Commands (UI → daemon), validated by the daemon.
+
+const key = z.string().min(8).max(100);
+const barcode = z.string().min(1).max(64);
+
+export const commandSchemas = {
+  'session.identify': z
+    .object({ key, identifier: z.string().min(1).max(64).optional(), pin: z.string().max(12).optional() })
+    .strict(),
+  'session.checkout': z.object({ key, barcode }).strict(),
+  'session.checkin': z.object({ key, barcode }).strict(),
+  'session.renew': z.object({ key, barcodes: z.union([z.literal('all'), z.array(barcode).min(1).max(100)]) }).strict(),
+  'session.account': z.object({}).strict(),
+  'session.receipt': z.object({ key, kind: z.enum(['print', 'email', 'none']) }).strict(),
+  'session.language': z.object({ language: z.enum(kioskLanguages) }).strict(),
+  'session.end': z.object({ key }).strict(),
+} as const;
+
+export type CommandName = keyof typeof commandSchemas;
+export type CommandArgs<C extends CommandName> = z.infer<(typeof commandSchemas)[C]>;
+
+export interface CommandResults {
+  'session.identify': { patron: PatronView | null; needsPin: boolean };
+  'session.checkout': ItemOutcome;
+  'session.checkin': ItemOutcome;
+  'session.renew': ItemOutcome[];
+  'session.account': AccountView;
+  'session.receipt': { printed: boolean; emailed: boolean; reprintPending: boolean };
+  'session.language': { language: UiLanguage };
+  'session.end': { ended: boolean };
+}
+
+/** socket.io typing: events the daemon emits. */
+export interface ServerToClientEvents {
+  state: (s: KioskState) => void;
+  'pad.changed': (p: PadState) => void;
+  'device.state': (d: DeviceView) => void;
+  'session.changed': (s: SessionView | null) => void;
+  'backend.changed': (b: BackendView) => void;
+  /** A barcode read by a scanner while the kiosk waits for one (a card or an item). */
+  'scan.read': (s: { data: string; symbology: string | null }) => void;
+}
+
+/** socket.io typing: commands the UI sends, answered through the acknowledgement. */
+export type ClientToServerEvents = {
+  [C in CommandName]: (args: CommandArgs<C>, ack: (e: Envelope<CommandResults[C]>) => void) => void;
+};
