@@ -6,54 +6,8 @@
  */
 import { SerialPortStream } from '@serialport/stream';
 
-/*
- * Structural copies of the @serialport/bindings-interface types. That package (and binding-mock) has
- * an `exports` map without a `types` condition, so TypeScript's bundler resolution cannot see its
- * declarations; these mirror the interface node-serialport documents (bindings-interface 1.x).
- */
-export interface SerialOpenOptions {
-  path: string;
-  baudRate: number;
-  dataBits?: 5 | 6 | 7 | 8;
-  lock?: boolean;
-  stopBits?: 1 | 1.5 | 2;
-  parity?: string;
-  rtscts?: boolean;
-  xon?: boolean;
-  xoff?: boolean;
-  xany?: boolean;
-  hupcl?: boolean;
-}
-
-export interface SerialPortInfo {
-  path: string;
-  manufacturer: string | undefined;
-  serialNumber: string | undefined;
-  pnpId: string | undefined;
-  locationId: string | undefined;
-  productId: string | undefined;
-  vendorId: string | undefined;
-}
-
-export interface SerialBindingPort {
-  readonly openOptions: Required<SerialOpenOptions>;
-  isOpen: boolean;
-  close(): Promise<void>;
-  /** In-progress reads fail with `canceled: true` on close; any other error is a disconnect. */
-  read(buffer: Buffer, offset: number, length: number): Promise<{ buffer: Buffer; bytesRead: number }>;
-  write(buffer: Buffer): Promise<void>;
-  update(options: { baudRate: number }): Promise<void>;
-  set(options: { brk?: boolean; cts?: boolean; dsr?: boolean; dtr?: boolean; rts?: boolean; lowLatency?: boolean }): Promise<void>;
-  get(): Promise<{ cts: boolean; dsr: boolean; dcd: boolean }>;
-  getBaudRate(): Promise<{ baudRate: number }>;
-  flush(): Promise<void>;
-  drain(): Promise<void>;
-}
-
-export interface BindingInterface {
-  list(): Promise<SerialPortInfo[]>;
-  open(options: SerialOpenOptions): Promise<SerialBindingPort>;
-}
+import type { BindingInterface } from '../serial.ts';
+export type { BindingInterface, SerialBindingPort, SerialOpenOptions, SerialPortInfo } from '../serial.ts';
 
 export interface SerialLinkOptions {
   path: string;
@@ -68,14 +22,12 @@ export interface SerialLinkOptions {
 }
 
 /** The native binding, loaded only when a real port is opened (it is a compiled addon). */
-export async function nativeSerialBinding(): Promise<BindingInterface> {
-  const { SerialPort } = await import('serialport');
-  return SerialPort.binding as BindingInterface;
-}
+export { loadNativeBinding as nativeSerialBinding } from '../serial.ts';
+import { loadNativeBinding } from '../serial.ts';
 
 /** Open a port; rejects with the binding's error (e.g. ENOENT when the device is unplugged). */
 export async function openSerialPort(options: SerialLinkOptions): Promise<SerialPortStream> {
-  const binding = options.binding ?? (await nativeSerialBinding());
+  const binding = options.binding ?? (await loadNativeBinding());
   const port = new SerialPortStream({
     binding,
     path: options.path,

@@ -16,7 +16,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { SerialPortStream } from '@serialport/stream';
 import type { SimulatedSerialDevice, SimulatorLink } from './reader.simulator.ts';
-import { loadNativeBinding, type SerialBinding } from './serial-types.ts';
+import { loadNativeBinding, type SerialBinding } from '../serial.ts';
 
 export interface SocatPair {
   /** The end the driver opens. */

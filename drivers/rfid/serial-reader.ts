@@ -61,7 +61,7 @@ import {
   type TagSecurity,
   type TagUid,
 } from './index.ts';
-import { loadNativeBinding, type SerialBinding } from './serial-types.ts';
+import { loadNativeBinding, type SerialBinding } from '../serial.ts';
 
 
 export interface SerialRfidOptions {

@@ -16,7 +16,7 @@
  */
 
 import type { SimulatedSerialDevice } from './reader.simulator.ts';
-import { loadMockBinding, type MockPort, type SerialBinding, type SerialOpenOptions } from './serial-types.ts';
+import { loadMockBinding, type MockPort, type SerialBinding, type SerialOpenOptions } from '../serial.ts';
 
 const MockBinding = loadMockBinding();
 

@@ -1,5 +1,6 @@
 /**
- * Structural copies of the serialport binding types the RFID drivers and simulators use.
+ * Structural copies of the serialport binding types every serial driver and simulator uses (RFID
+ * readers, printers, serial scanners).
  *
  * @serialport/bindings-interface and @serialport/binding-mock publish an `exports` map without a
  * `types` condition, so TypeScript's bundler resolution cannot see their declarations (their types
@@ -41,7 +42,7 @@ export interface SerialBindingPort {
   read(buffer: Buffer, offset: number, length: number): Promise<{ buffer: Buffer; bytesRead: number }>;
   write(buffer: Buffer): Promise<void>;
   update(options: { baudRate: number }): Promise<void>;
-  set(options: { brk?: boolean; cts?: boolean; dsr?: boolean; dtr?: boolean; rts?: boolean }): Promise<void>;
+  set(options: { brk?: boolean; cts?: boolean; dsr?: boolean; dtr?: boolean; rts?: boolean; lowLatency?: boolean }): Promise<void>;
   get(): Promise<{ cts: boolean; dsr: boolean; dcd: boolean }>;
   getBaudRate(): Promise<{ baudRate: number }>;
   flush(): Promise<void>;
@@ -53,6 +54,9 @@ export interface SerialBinding {
   list(): Promise<SerialPortInfo[]>;
   open(options: SerialOpenOptions): Promise<SerialBindingPort>;
 }
+
+/** The bindings-interface name for the same thing. */
+export type BindingInterface = SerialBinding;
 
 /** binding-mock's port: records writes, lets the test side emit data. */
 export interface MockPort extends SerialBindingPort {
