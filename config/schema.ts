@@ -203,6 +203,128 @@ export const sip2AccountSchema = z
 
 export type Sip2Account = z.infer<typeof sip2AccountSchema>;
 
+/** SIP2 dialect profiles of the upstream backend (daemon/circulation/sip2-upstream/dialects.ts). */
+export const upstreamDialects = ['generic', 'koha', 'evergreen', 'folio', 'cobiss', 'open-kiosk'] as const;
+
+/** The embedded engine (the default): circulation on the daemon's own SQLite store. */
+const embeddedBackendSchema = z.object({ kind: z.literal('embedded') }).strict();
+
+/**
+ * An upstream library system reached over SIP2 (Koha, Evergreen, FOLIO, COBISS-style, or another
+ * open-kiosk daemon). The password is a secret: name an environment variable with `passwordEnv`
+ * (preferred) rather than writing it here; it is never logged and `kiosk config` masks it.
+ */
+const upstreamBackendSchema = z
+  .object({
+    kind: z.literal('sip2-upstream'),
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535),
+    /** TLS to the upstream; `rejectUnauthorized: false` only for a test server with a self-signed certificate. */
+    tls: z
+      .union([
+        z.boolean(),
+        z
+          .object({
+            /** PEM file of the CA that signed the upstream's certificate (default: the system CAs). */
+            ca: z.string().min(1).optional(),
+            servername: z.string().min(1).optional(),
+            rejectUnauthorized: z.boolean().default(true),
+          })
+          .strict(),
+      ])
+      .default(false),
+    /** CN of the 93 login; empty = the upstream does not use a login. */
+    user: z.string().default(''),
+    /** CO of the 93 login. Prefer passwordEnv. */
+    password: z.string().optional(),
+    /** Name of the environment variable holding the login password (preferred over `password`). */
+    passwordEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name').optional(),
+    /** AC terminal password, where the upstream wants one (most do not). */
+    terminalPassword: z.string().default(''),
+    /** AO institution id sent with every request. */
+    institutionId: z.string().default(''),
+    /** CP in the login and AP (current location) in check-ins; default: the site's department. */
+    location: z.string().min(1).optional(),
+    /** Time zone of the upstream's SIP2 "local time" dates; default: the site's. */
+    timezone: z
+      .string()
+      .refine((tz) => {
+        try {
+          new Intl.DateTimeFormat('en', { timeZone: tz });
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'an IANA time zone such as Europe/Ljubljana')
+      .optional(),
+    dialect: z.enum(upstreamDialects).default('generic'),
+    /** Per-site corrections to the dialect profile. */
+    overrides: z
+      .object({
+        charset: z.string().min(1).optional(),
+        terminator: z.enum(['CR', 'CRLF']).optional(),
+        /** Send AY/AZ and check the replies' checksums (97 on a bad one). */
+        errorDetection: z.boolean().optional(),
+        /** 64: `ready` = AS lists holds ready for pickup (spec, Koha); `all` = AS lists every hold (Evergreen, FOLIO). */
+        holdItems: z.enum(['ready', 'all']).optional(),
+      })
+      .strict()
+      .prefault({}),
+    /** Logged-in connections kept for concurrent kiosk sessions. */
+    poolSize: z.number().int().min(1).max(32).default(2),
+    /** How long to wait for a reply before the connection is given up. */
+    timeoutMs: z.number().int().min(100).default(5000),
+    connectTimeoutMs: z.number().int().min(100).default(5000),
+    /** Resends (97) of a corrupt reply, and retries of a read on a fresh connection. */
+    retries: z.number().int().min(0).max(10).default(2),
+    /** Reconnect with exponential backoff between these bounds while the upstream is unreachable. */
+    reconnect: z
+      .object({ minMs: z.number().int().min(10).default(1000), maxMs: z.number().int().min(10).default(60_000) })
+      .strict()
+      .prefault({}),
+    /** A 99 on idle connections this often keeps them open and notices a dead upstream; 0 = never. */
+    keepaliveS: z.number().int().min(0).default(120),
+    /** A patron's PIN is kept in memory (to send as AD) for this long after it was verified. */
+    patronSessionS: z.number().int().min(10).default(900),
+    offline: z
+      .object({
+        /** Keep lending and returning while the upstream is unreachable (domain.md §10). */
+        enabled: z.boolean().default(false),
+        /** Offline loans per patron not yet confirmed by the upstream. */
+        maxItemsPerPatron: z.number().int().min(0).default(5),
+        /** Only cards whose barcode matches this regular expression (whole barcode) may borrow offline. */
+        allowedPatronPattern: z.string().nullable().default(null),
+        /** Renewals are taken offline too (replayed; a refused one is reported as "not renewed"). */
+        allowRenewals: z.boolean().default(true),
+        /** The due date given to the patron for an offline loan or renewal (the upstream decides on replay). */
+        loanPeriodDays: z.number().int().min(0).default(14),
+        /** How often queued transactions are tried again while the queue is not empty. */
+        replayIntervalMs: z.number().int().min(10).default(15_000),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .superRefine((b, ctx) => {
+    if (b.password !== undefined && b.passwordEnv !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['password'], message: 'give either password or passwordEnv, not both' });
+    }
+    if (b.reconnect.maxMs < b.reconnect.minMs) {
+      ctx.addIssue({ code: 'custom', path: ['reconnect', 'maxMs'], message: 'must not be less than reconnect.minMs' });
+    }
+    if (b.offline.allowedPatronPattern !== null) {
+      try {
+        new RegExp(b.offline.allowedPatronPattern);
+      } catch {
+        ctx.addIssue({ code: 'custom', path: ['offline', 'allowedPatronPattern'], message: 'not a valid regular expression' });
+      }
+    }
+  });
+
+export const backendSchema = z.discriminatedUnion('kind', [embeddedBackendSchema, upstreamBackendSchema]);
+export type BackendConfig = z.infer<typeof backendSchema>;
+export type UpstreamBackendConfig = z.infer<typeof upstreamBackendSchema>;
+
 export const configSchema = z
   .object({
     site: z
@@ -240,7 +362,7 @@ export const configSchema = z
     preset: z.string().min(1),
     /** Values laid over the preset (deep merge), e.g. a library's own fine rate. */
     policy: z.record(z.string(), z.unknown()).default({}),
-    backend: z.object({ kind: z.enum(['embedded']) }).strict(),
+    backend: backendSchema,
     sip2: z
       .object({
         enabled: z.boolean(),

@@ -7,7 +7,9 @@ import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config, Policy } from '../config/schema.ts';
 import type { Clock } from './clock.ts';
+import type { CirculationBackend } from './circulation/backend.ts';
 import { EmbeddedBackend } from './circulation/embedded.ts';
+import { resolveUpstreamPassword, Sip2UpstreamBackend } from './circulation/sip2-upstream/index.ts';
 import { configDir, repoRoot } from './config.ts';
 import { startHttp, type HealthReport, type HttpHandle } from './http/server.ts';
 import { startSip2Server, type Sip2ServerHandle } from './sip2/server.ts';
@@ -25,7 +27,8 @@ export interface DaemonOptions {
 
 export interface Daemon {
   db: Db;
-  backend: EmbeddedBackend;
+  /** The embedded engine, or the SIP2 upstream backend when `backend.kind` is sip2-upstream. */
+  backend: CirculationBackend;
   http: HttpHandle;
   sip2: Sip2ServerHandle | null;
   dataDir: string;
@@ -95,17 +98,33 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const unlock = lockDataDir(dataDir);
   let db: Db | undefined;
   let sip2Handle: Sip2ServerHandle | null = null;
+  let built: CirculationBackend | undefined;
   try {
     const store = openDataStore(config);
     db = store.db;
-    const backend = new EmbeddedBackend({
-      db: store.db,
-      policy,
-      clock,
-      site: { department: config.site.department, timezone: config.site.timezone, language: config.site.language },
-      logger: logger.child({ component: 'circulation' }),
-    });
-    loadDemoIfEmpty(store.db, backend, config, policy, clock, logger);
+    const site = { department: config.site.department, timezone: config.site.timezone, language: config.site.language };
+    let backend: CirculationBackend;
+    if (config.backend.kind === 'sip2-upstream') {
+      // The library system upstream owns the circulation data; our store keeps the offline queue.
+      const secret = resolveUpstreamPassword(config.backend);
+      if ('error' in secret) throw new Error(secret.error);
+      const upstream = new Sip2UpstreamBackend({
+        config: config.backend,
+        password: secret.password,
+        db: store.db,
+        clock,
+        site,
+        currency: policy.currency,
+        logger: logger.child({ component: 'upstream' }),
+      });
+      built = upstream;
+      await upstream.start(); // never fails on an unreachable upstream: that is what offline mode is for
+      backend = upstream;
+    } else {
+      const engine = new EmbeddedBackend({ db: store.db, policy, clock, site, logger: logger.child({ component: 'circulation' }) });
+      loadDemoIfEmpty(store.db, engine, config, policy, clock, logger);
+      backend = engine;
+    }
     const openDb = store.db;
     const health = async (): Promise<HealthReport> => {
       const b = await backend.status();
@@ -164,6 +183,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     };
   } catch (e) {
     await sip2Handle?.close().catch(() => undefined);
+    await built?.close().catch(() => undefined);
     db?.close();
     unlock();
     throw e;

@@ -236,4 +236,35 @@ ALTER TABLE idempotency_v3 RENAME TO idempotency;
 DROP INDEX journal_at;
 `,
   },
+  {
+    version: 4,
+    name: 'offline queue of the SIP2 upstream backend',
+    sql: `
+-- Transactions taken while the upstream library system was unreachable (domain.md §10), replayed in
+-- order with SIP2 no-block and their original time (daemon/circulation/offline-queue.ts).
+CREATE TABLE offline_queue (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,  -- AUTOINCREMENT: ids never reused, so replay order is take order
+  idempotency_key TEXT NOT NULL UNIQUE,
+  operation TEXT NOT NULL CHECK (operation IN ('checkout','checkin','renew')),
+  patron TEXT,                           -- card barcode as scanned (null for a return)
+  item TEXT NOT NULL,
+  at TEXT NOT NULL,                      -- original time (ISO instant)
+  department TEXT,
+  due_date TEXT,                         -- due date given to the patron offline
+  state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued','replayed_ok','refused','error')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT,
+  reason TEXT,                           -- our reason code for a refused replay
+  result TEXT,                           -- JSON: what the upstream said on replay
+  offline_result TEXT,                   -- JSON: what the kiosk was told offline
+  recorded_at TEXT NOT NULL,
+  replayed_at TEXT,
+  resolved_at TEXT,                      -- staff dealt with a refused/error row
+  resolved_by TEXT,
+  resolution TEXT
+);
+CREATE INDEX offline_queue_pending ON offline_queue(id) WHERE state = 'queued';
+CREATE INDEX offline_queue_item ON offline_queue(item);
+`,
+  },
 ];
