@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { PERIOD_PATTERN, WEEKDAY_CODES, isPlainDate } from '../daemon/circulation/dates.ts';
+import { DEFAULT_DEVICES_INPUT, devicesConfigSchema } from '../daemon/devices/config.ts';
 
 const period = z
   .string()
@@ -378,6 +379,32 @@ export const configSchema = z
         accounts: z.array(sip2AccountSchema),
       })
       .strict(),
+    /** The service point's devices (daemon/devices/config.ts); default: every kind simulated. */
+    devices: devicesConfigSchema.prefault(DEFAULT_DEVICES_INPUT),
+    /** The touch kiosk (kiosk-ui): idle timeout with its warning, languages, receipts. */
+    kiosk: z
+      .object({
+        idleTimeoutS: z.number().int().min(10),
+        warningS: z.number().int().min(3),
+        languages: z.array(z.enum(languages)).min(1),
+        /** Items carry RFID tags whose security bit follows the loan (off on checkout, on on return). */
+        rfidSecurity: z.boolean(),
+        /** SMTP for e-mailed receipts; null: no e-mail receipts. */
+        smtp: z
+          .object({
+            host: z.string().min(1),
+            port: z.number().int().min(1).max(65535),
+            secure: z.boolean().default(false),
+            user: z.string().optional(),
+            /** The name of an environment variable holding the SMTP password (never the password itself). */
+            passwordEnv: z.string().optional(),
+            from: z.string().min(3),
+          })
+          .strict()
+          .nullable(),
+      })
+      .strict()
+      .prefault({ idleTimeoutS: 60, warningS: 15, languages: ['sl', 'en', 'lv', 'hu'], rfidSecurity: true, smtp: null }),
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),

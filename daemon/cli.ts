@@ -14,6 +14,8 @@ import { openDataStore, startDaemon, VERSION } from './main.ts';
 import { exportData, importData } from './store/import.ts';
 import { hashPin } from './circulation/pin.ts';
 import { startSip2Server } from './sip2/server.ts';
+import { registerSip2Command } from './sip2/cli-client.ts';
+import { devicesCommand } from './devices/list.ts';
 import { stringify } from 'yaml';
 import { join } from 'node:path';
 
@@ -253,6 +255,17 @@ export function buildProgram(): Command {
       };
       process.once('SIGINT', () => void stop());
       process.once('SIGTERM', () => void stop());
+    });
+
+  registerSip2Command(program, (code, message) => new CliExit(code, message));
+
+  program
+    .command('devices')
+    .description('list serial and HID devices with their USB ids and which of our drivers matches them')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const code = await devicesCommand(opts);
+      if (code !== 0) throw new CliExit(code, 'neither serial ports nor HID devices could be listed');
     });
 
   withCommon(program.command('config').description('check the configuration and print it (secrets masked)'), true).action((opts: CommonOptions) => {

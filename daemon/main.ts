@@ -13,6 +13,16 @@ import { resolveUpstreamPassword, Sip2UpstreamBackend } from './circulation/sip2
 import { configDir, repoRoot } from './config.ts';
 import { startHttp, type HealthReport, type HttpHandle } from './http/server.ts';
 import { startSip2Server, type Sip2ServerHandle } from './sip2/server.ts';
+import { backendItemLookup, catalogueItemLookup, chainLookups, loadDemoCatalogue } from './devices/catalogue.ts';
+import { DeviceManager } from './devices/manager.ts';
+import { SimulatorApi } from './devices/simulator-api.ts';
+import { createSimulatorRouter } from './http/simulator.ts';
+import { kioskUiRouter } from './http/kiosk-ui.ts';
+import { PadModel } from './station/pad.ts';
+import { Station, type Mailer } from './station/station.ts';
+import { attachKioskSocket } from './station/socket.ts';
+import type { DeviceView, UiConfig } from '../protocols/kiosk-api/events.ts';
+import nodemailer from 'nodemailer';
 import { openStore, schemaVersion, type Db } from './store/db.ts';
 import { importData, isStoreEmpty } from './store/import.ts';
 
@@ -31,6 +41,11 @@ export interface Daemon {
   backend: CirculationBackend;
   http: HttpHandle;
   sip2: Sip2ServerHandle | null;
+  devices: DeviceManager;
+  station: Station;
+  pad: PadModel;
+  /** The simulator controls (null when no device is simulated). */
+  simulator: SimulatorApi | null;
   dataDir: string;
   close(): Promise<void>;
 }
@@ -99,6 +114,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   let db: Db | undefined;
   let sip2Handle: Sip2ServerHandle | null = null;
   let built: CirculationBackend | undefined;
+  let devices: DeviceManager | undefined;
   try {
     const store = openDataStore(config);
     db = store.db;
@@ -125,6 +141,50 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       loadDemoIfEmpty(store.db, engine, config, policy, clock, logger);
       backend = engine;
     }
+    const deviceManager = new DeviceManager({ devices: config.devices, clock, logger });
+    devices = deviceManager;
+    await deviceManager.start(); // never fails: a device that cannot open is retried in the background
+    let simulatorApi: SimulatorApi | null = null;
+    if (config.devices.some((d) => d.simulated)) {
+      const catalogue = loadDemoCatalogue();
+      const lookupItem = chainLookups(backendItemLookup(backend), catalogueItemLookup(catalogue));
+      simulatorApi = new SimulatorApi({ manager: deviceManager, catalogue, lookupItem, ownerIsil: config.site.isil });
+    }
+
+    // The station: what is on the pad, the patron session, per-item transactions with security writes.
+    const pad = new PadModel(backend);
+    const reader = deviceManager.rfid();
+    if (reader) {
+      reader.on('tag.arrived', (t) => pad.arrived(t));
+      reader.on('tag.departed', (d) => pad.departed(d));
+      pad.setReaderState(reader.state);
+      reader.on('state', (st) => pad.setReaderState(st.state));
+    }
+    const station = new Station({
+      backend,
+      pad,
+      rfid: () => deviceManager.rfid() ?? null,
+      printer: () => deviceManager.printer() ?? null,
+      mailer: makeMailer(config),
+      clock,
+      logger: logger.child({ component: 'station' }),
+      site: { name: config.site.name, department: config.site.department, language: config.site.language, timezone: config.site.timezone },
+      pinRequired: policy.patrons.pinRequired,
+      rfidSecurity: config.kiosk.rfidSecurity,
+    });
+    const uiConfig: UiConfig = {
+      languages: config.kiosk.languages,
+      defaultLanguage: config.kiosk.languages[0] ?? config.site.language,
+      idleTimeoutS: config.kiosk.idleTimeoutS,
+      warningS: config.kiosk.warningS,
+      pinRequired: policy.patrons.pinRequired,
+      libraryName: config.site.name,
+      currency: policy.currency,
+      locale: { en: 'en-GB', sl: 'sl-SI', lv: 'lv-LV', hu: 'hu-HU' },
+    };
+    const deviceViews = (): DeviceView[] =>
+      deviceManager.list().map((d) => ({ id: d.id, kind: d.kind, model: d.model, state: d.state, reason: d.reason }));
+
     const openDb = store.db;
     const health = async (): Promise<HealthReport> => {
       const b = await backend.status();
@@ -144,6 +204,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         backend: { kind: b.kind, online: b.online, detail: b.detail },
         store: { state: openDb.open ? 'open' : 'closed', file: store.file, schemaVersion: openDb.open ? schemaVersion(openDb) : 0, sizeBytes: size },
         preset: policy.name,
+        devices: deviceManager.healthSummary(),
       };
     };
     const sip2 = config.sip2.enabled
@@ -158,7 +219,30 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         })
       : null;
     sip2Handle = sip2;
-    const http = await startHttp({ host: config.http.host, port: config.http.port, logger, health });
+    const http = await startHttp({
+      host: config.http.host,
+      port: config.http.port,
+      logger,
+      health,
+      devices: deviceManager,
+      ...(simulatorApi ? { simulator: createSimulatorRouter({ api: simulatorApi }) } : {}),
+      ui: kioskUiRouter(join(repoRoot, 'dist', 'kiosk-ui')),
+    });
+    const kioskNs = attachKioskSocket({
+      io: http.io,
+      station,
+      pad,
+      devices: deviceViews,
+      backend: async () => {
+        const b = await backend.status();
+        return { online: b.online, offline: !b.online && b.detail.startsWith('offline'), detail: b.detail };
+      },
+      config: uiConfig,
+      logger,
+    });
+    deviceManager.on('device.state', (d) => kioskNs.emit('device.state', { id: d.id, kind: d.kind, model: d.model, state: d.state, reason: d.reason }));
+    const scanner = deviceManager.scanner();
+    scanner?.on('scan', (sc) => kioskNs.emit('scan.read', { data: sc.data, symbology: sc.symbology ?? null }));
     logger.info(
       { url: http.url, sip2: sip2 ? `${sip2.host}:${sip2.port}` : null, dataDir, preset: policy.name, clock: clock.now().toISOString() },
       'listening',
@@ -169,12 +253,17 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       backend,
       http,
       sip2,
+      devices: deviceManager,
+      station,
+      pad,
+      simulator: simulatorApi,
       dataDir,
       async close() {
         if (closed) return;
         closed = true;
         await sip2?.close();
         await http.close();
+        await deviceManager.stop();
         await backend.close();
         store.db.close();
         unlock();
@@ -183,11 +272,26 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     };
   } catch (e) {
     await sip2Handle?.close().catch(() => undefined);
+    await devices?.stop().catch(() => undefined);
     await built?.close().catch(() => undefined);
     db?.close();
     unlock();
     throw e;
   }
+}
+
+/** SMTP for e-mailed receipts, when configured; the password comes from an environment variable. */
+function makeMailer(config: Config): Mailer | null {
+  const smtp = config.kiosk.smtp;
+  if (!smtp) return null;
+  const pass = smtp.passwordEnv ? process.env[smtp.passwordEnv] : undefined;
+  const transport = nodemailer.createTransport({
+    host: smtp.host,
+    port: smtp.port,
+    secure: smtp.secure,
+    ...(smtp.user ? { auth: { user: smtp.user, pass: pass ?? '' } } : {}),
+  });
+  return { send: async (m) => void (await transport.sendMail({ from: smtp.from, ...m })) };
 }
 
 export function dataDirExists(dir: string): boolean {

@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { Server as SocketServer } from 'socket.io';
+import type { DevicesHealth, ManagedDeviceStatus } from '../devices/manager.ts';
 
 export interface HealthReport {
   status: 'ok' | 'degraded';
@@ -19,6 +20,7 @@ export interface HealthReport {
   store: { state: 'open' | 'closed'; file: string; schemaVersion: number; sizeBytes: number | null };
   preset: string;
   sip2: { host: string; port: number; connections: number } | null;
+  devices?: DevicesHealth;
 }
 
 export interface HttpOptions {
@@ -26,6 +28,12 @@ export interface HttpOptions {
   port: number;
   logger: Logger;
   health: () => Promise<HealthReport>;
+  /** The simulator panel's router, mounted at /simulator. */
+  simulator?: express.Router;
+  /** Routers mounted last (the kiosk UI with its SPA fallback). */
+  ui?: express.RequestHandler;
+  /** Device states for socket.io: replayed to each new connection, pushed on every change. */
+  devices?: { list(): ManagedDeviceStatus[]; on(event: 'device.state', listener: (s: ManagedDeviceStatus) => void): unknown };
 }
 
 export interface HttpHandle {
@@ -50,12 +58,16 @@ export async function startHttp(opts: HttpOptions): Promise<HttpHandle> {
       res.status(500).json({ status: 'error', error: (e as Error).message });
     }
   });
+  if (opts.simulator) app.use('/simulator', opts.simulator);
+  if (opts.ui) app.use(opts.ui);
   const server = createServer(app);
   const io = new SocketServer(server, { serveClient: false, cors: { origin: false } });
   io.on('connection', async (socket) => {
     // On connect the daemon replays the current state, so a reloaded page is consistent.
     socket.emit('health', await opts.health());
+    for (const s of opts.devices?.list() ?? []) socket.emit('device.state', s);
   });
+  opts.devices?.on('device.state', (s) => io.emit('device.state', s));
 
   await new Promise<void>((resolve, reject) => {
     const onError = (e: NodeJS.ErrnoException) => {
