@@ -158,7 +158,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       reader.on('tag.arrived', (t) => pad.arrived(t));
       reader.on('tag.departed', (d) => pad.departed(d));
       pad.setReaderState(reader.state);
-      reader.on('state', (st) => pad.setReaderState(st.state));
+      reader.on('state', (st) => {
+        pad.setReaderState(st.state);
+        // A reader that went away no longer vouches for what it saw: show an empty pad.
+        if (st.state === 'offline') pad.clear();
+      });
     }
     const station = new Station({
       backend,
@@ -241,6 +245,19 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       logger,
     });
     deviceManager.on('device.state', (d) => kioskNs.emit('device.state', { id: d.id, kind: d.kind, model: d.model, state: d.state, reason: d.reason }));
+    // The backend's state is pushed when it changes, so a kiosk goes out of order (and recovers) by itself.
+    let lastBackend = '';
+    const backendTimer = setInterval(() => {
+      void backend.status().then((b) => {
+        const view = { online: b.online, offline: !b.online && b.detail.startsWith('offline'), detail: b.detail };
+        const text = JSON.stringify(view);
+        if (text !== lastBackend) {
+          if (lastBackend) kioskNs.emit('backend.changed', view);
+          lastBackend = text;
+        }
+      });
+    }, 2000);
+    backendTimer.unref();
     const scanner = deviceManager.scanner();
     scanner?.on('scan', (sc) => kioskNs.emit('scan.read', { data: sc.data, symbology: sc.symbology ?? null }));
     logger.info(
@@ -261,6 +278,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       async close() {
         if (closed) return;
         closed = true;
+        clearInterval(backendTimer);
         await sip2?.close();
         await http.close();
         await deviceManager.stop();
