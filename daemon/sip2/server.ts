@@ -79,7 +79,8 @@ export async function startSip2Server(opts: Sip2ServerOptions): Promise<Sip2Serv
     if (c.socket.destroyed) return;
     c.socket.write(bytes);
     if (remember) c.lastReply = bytes;
-    log.debug({ conn: c.id, out: maskWire(bytes, { charset: wireOf(c.session.account).charset }) }, 'sip2 >');
+    // Checked first: maskWire would otherwise run for every message even with debug logging off.
+    if (log.isLevelEnabled('debug')) log.debug({ conn: c.id, out: maskWire(bytes, { charset: wireOf(c.session.account).charset }) }, 'sip2 >');
   };
 
   const closeConn = (c: Connection, why: string) => {
@@ -93,7 +94,7 @@ export async function startSip2Server(opts: Sip2ServerOptions): Promise<Sip2Serv
   const handleFrame = async (c: Connection, bytes: Uint8Array): Promise<void> => {
     const wire = wireOf(c.session.account);
     const result = decode(bytes, { charset: wire.charset, errorDetection: wire.errorDetection });
-    log.debug({ conn: c.id, in: maskWire(bytes, { charset: wire.charset }) }, 'sip2 <');
+    if (log.isLevelEnabled('debug')) log.debug({ conn: c.id, in: maskWire(bytes, { charset: wire.charset }) }, 'sip2 <');
     if (!result.ok) {
       if (isChecksumFailure(result) || (result.commandCode && result.errors.some((e) => e.code === 'missing-checksum'))) {
         // 96 "send it again" goes out with only AZ; it is not a reply a 97 would repeat.
