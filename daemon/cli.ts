@@ -10,7 +10,7 @@ import { clockFromSpec, type Clock } from './clock.ts';
 import { EmbeddedBackend } from './circulation/embedded.ts';
 import { availablePresets, loadConfig, redactConfig, type ConfigOverrides, type LoadedConfig } from './config.ts';
 import { createLogger } from './log.ts';
-import { openDataStore, startDaemon, VERSION } from './main.ts';
+import { departmentCheck, openDataStore, startDaemon, VERSION } from './main.ts';
 import { exportData, importData } from './store/import.ts';
 import { hashPin } from './circulation/pin.ts';
 import { startSip2Server } from './sip2/server.ts';
@@ -243,6 +243,7 @@ export function buildProgram(): Command {
           libraryName: config.site.name,
           language: config.site.language,
           logger,
+          isDepartment: departmentCheck(db),
         });
       } catch (e) {
         db.close();

@@ -220,6 +220,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
           libraryName: config.site.name,
           language: config.site.language,
           logger,
+          isDepartment: departmentCheck(store.db),
         })
       : null;
     sip2Handle = sip2;
@@ -296,6 +297,12 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     unlock();
     throw e;
   }
+}
+
+/** Whether a code is one of the library's departments (SIP2 check-in AP). */
+export function departmentCheck(db: Db): (code: string) => boolean {
+  const q = db.prepare('SELECT 1 FROM departments WHERE code = ?');
+  return (code) => db.open && !!q.get(code);
 }
 
 /** SMTP for e-mailed receipts, when configured; the password comes from an environment variable. */

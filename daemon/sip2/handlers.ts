@@ -59,6 +59,8 @@ export interface HandlerDeps {
   defaultLanguage: KioskLanguage;
   /** SIP2 98 timeout period / retries, as configured. */
   idleTimeoutS: number;
+  /** Is this one of the library's department codes? AP in a check-in moves the return there only then. */
+  isDepartment?: (code: string) => boolean;
 }
 
 /** What the server must do besides sending the reply. */
@@ -648,7 +650,9 @@ async function checkin(req: Extract<Sip2Request, { code: '09' }>, session: Sip2S
   const account = session.account!;
   const at = req.noBlock ? (instantOf(req.returnDate, deps) ?? instantOf(req.transactionDate, deps)) : undefined;
   // AP is the current location: a department code of ours moves the return there.
-  const department = req.currentLocation && /^[A-Za-z0-9-]{1,10}$/.test(req.currentLocation) && req.currentLocation !== account.institutionId ? req.currentLocation : account.location;
+  // Only a known department code moves the return there; any other AP (a book drop's name, a
+  // branch label of the device's own) leaves it in the account's department.
+  const department = req.currentLocation && deps.isDepartment?.(req.currentLocation) ? req.currentLocation : account.location;
   const r = await deps.backend.checkin({ item: req.itemIdentifier }, ctxFor(session, { department, noBlock: req.noBlock, ...(at ? { at } : {}) }));
   const info = await deps.backend.itemInformation(req.itemIdentifier, ctxFor(session));
   const base = {

@@ -26,6 +26,8 @@ export interface Sip2ServerOptions {
   libraryName: string;
   language: KioskLanguage;
   logger: Logger;
+  /** The library's department codes (a check-in's AP is used only when it is one of them). */
+  isDepartment?: (code: string) => boolean;
 }
 
 export interface Sip2ServerHandle {
@@ -70,6 +72,7 @@ export async function startSip2Server(opts: Sip2ServerOptions): Promise<Sip2Serv
     libraryName: opts.libraryName,
     defaultLanguage: opts.language,
     idleTimeoutS: config.idleTimeoutS,
+    ...(opts.isDepartment ? { isDepartment: opts.isDepartment } : {}),
   };
   const open = new Set<Connection>();
   let nextId = 1;

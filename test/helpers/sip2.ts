@@ -74,6 +74,7 @@ export async function startSip2Fixture(opts: {
     libraryName: 'Test Library',
     language: 'en',
     logger: createLogger({ level: 'debug', destination: sink }),
+    isDepartment: (code) => !!lib.db.prepare('SELECT 1 FROM departments WHERE code = ?').get(code),
   });
   const clients: Sip2Client[] = [];
   const sockets: Socket[] = [];

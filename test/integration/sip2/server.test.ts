@@ -237,6 +237,10 @@ describe('SIP2 server: circulation', () => {
     });
     const elsewhere = as(await c.send(r.checkin('B3', { currentLocation: '02' })), '10');
     expect(elsewhere).toMatchObject({ ok: true, alert: true, sortBin: 'DEPT-01', alertType: '04', destinationLocation: '01' });
+    // An AP that is not one of our departments (a book drop's name) does not move the return.
+    await fx.lib.engine.checkout({ patron: '0100001', item: 'B4' });
+    const drop = as(await c.send(r.checkin('B4', { currentLocation: 'BOOKDROP' })), '10');
+    expect(drop).toMatchObject({ ok: true, alert: false, sortBin: 'SHELF' });
     const notOut = as(await c.send(r.checkin('B5')), '10');
     expect(notOut).toMatchObject({ ok: true, alert: false, sortBin: 'SHELF', screenMessage: ['This item was not on loan.'] });
     const unknown = as(await c.send(r.checkin('NOPE')), '10');
