@@ -1,10 +1,18 @@
 /**
  * The SQLite store. better-sqlite3 is synchronous, so a circulation change is one `transaction()`
- * that either commits whole or not at all. WAL with synchronous=FULL: the WAL is fsynced at every
- * commit, so a result returned to a patron is on disk.
+ * that either commits whole or not at all.
+ *
+ * Durability by group commit: WAL with synchronous=NORMAL, so a COMMIT writes its frames to the
+ * -wal file without waiting for the disk, and then `durable(db)` fdatasyncs the -wal file on the
+ * libuv thread pool before the caller answers. Every commit made while one fdatasync runs shares the
+ * next one, so 50 SIP2 clients committing together cost one disk flush instead of fifty, and the
+ * event loop never waits for the disk. What a patron is told succeeded is on disk, as with FULL.
+ * (SQLite's WAL with NORMAL never corrupts on power loss; it may only lose commits not yet synced,
+ * and those were not yet acknowledged.) Checkpoints still sync the WAL before copying it back.
  */
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
+import { open as openFile, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { migrations, type Migration } from './migrations.ts';
 
@@ -22,11 +30,96 @@ export function openStore({ file, readonly = false }: OpenOptions): Db {
   db.pragma('busy_timeout = 5000');
   if (!readonly) {
     db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
+    // NORMAL for a file store: durability comes from durable() (see above). :memory: has no disk.
+    db.pragma(file === ':memory:' ? 'synchronous = OFF' : 'synchronous = NORMAL');
   }
   db.pragma('foreign_keys = ON');
   if (!readonly) migrate(db);
   return db;
+}
+
+interface WalSync {
+  walPath: string;
+  handle: FileHandle | null;
+  /** The fdatasync now running, if any. */
+  running: Promise<void> | null;
+  /** The fdatasync that will start when `running` ends: it covers every commit made meanwhile. */
+  next: Promise<void> | null;
+  /** Calls of durable() and fdatasyncs done, for the benchmark's group-commit figure. */
+  requests: number;
+  syncs: number;
+}
+
+const walSyncs = new WeakMap<Db, WalSync>();
+
+/**
+ * Resolves when every transaction this connection has committed so far is on disk. Call it after a
+ * write and before telling anyone it succeeded. Concurrent callers share one fdatasync.
+ */
+export function durable(db: Db): Promise<void> {
+  if (db.memory || db.readonly || !db.open) return Promise.resolve();
+  let s = walSyncs.get(db);
+  if (!s) {
+    s = { walPath: `${db.name}-wal`, handle: null, running: null, next: null, requests: 0, syncs: 0 };
+    walSyncs.set(db, s);
+  }
+  const state = s;
+  state.requests++;
+  if (!state.running) return startSync(state);
+  // A flush already running may have started before our commit wrote its frames: wait for the next.
+  state.next ??= state.running.then(
+    () => {
+      state.next = null;
+      return state.running ?? startSync(state);
+    },
+    () => {
+      state.next = null;
+      return startSync(state);
+    },
+  );
+  return state.next;
+}
+
+function startSync(state: WalSync): Promise<void> {
+  const run = (async () => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        state.handle ??= await openFile(state.walPath, 'r');
+        await state.handle.datasync();
+        state.syncs++;
+        return;
+      } catch (e) {
+        // The -wal file is removed when the last connection closes and recreated on the next
+        // write: reopen once by path. A missing file means nothing is pending in it.
+        const h = state.handle;
+        state.handle = null;
+        await h?.close().catch(() => undefined);
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+        if (attempt >= 1) throw e;
+      }
+    }
+  })();
+  state.running = run.finally(() => {
+    if (state.running === tracked) state.running = null;
+  });
+  const tracked = state.running;
+  return tracked;
+}
+
+/** How many durable() calls this connection has had, and how many fdatasyncs served them. */
+export function durableStats(db: Db): { requests: number; syncs: number } {
+  const s = walSyncs.get(db);
+  return { requests: s?.requests ?? 0, syncs: s?.syncs ?? 0 };
+}
+
+/** Closes the -wal file handle kept by durable(); call before closing the database. */
+export async function releaseDurable(db: Db): Promise<void> {
+  const s = walSyncs.get(db);
+  if (!s) return;
+  walSyncs.delete(db);
+  await s.running?.catch(() => undefined);
+  await s.next?.catch(() => undefined);
+  await s.handle?.close().catch(() => undefined);
 }
 
 export function migrate(db: Db, list: Migration[] = migrations): number[] {

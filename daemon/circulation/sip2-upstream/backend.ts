@@ -39,7 +39,7 @@ import {
   type SummaryCategory,
 } from '../../../protocols/sip2/index.ts';
 import type { Clock } from '../../clock.ts';
-import type { Db } from '../../store/db.ts';
+import { durable, type Db } from '../../store/db.ts';
 import type {
   BackendStatus,
   CancelHoldRequest,
@@ -780,12 +780,12 @@ export class Sip2UpstreamBackend implements CirculationBackend {
     return addDays(localDate(at, this.tz), this.cfg.offline.loanPeriodDays);
   }
 
-  private enqueue<T extends object>(
+  private async enqueue<T extends object>(
     operation: OfflineTransaction['operation'],
     ctx: RequestContext,
     fields: { patron: string | null; item: string; dueDate: string | null },
     result: T,
-  ): Outcome<T & OfflineMark> {
+  ): Promise<Outcome<T & OfflineMark>> {
     const key = ctx.idempotencyKey ?? this.newKey();
     const at = ctx.at ?? this.clock.now();
     const placeholder = { queueId: 0, idempotencyKey: key, provisional: true as const };
@@ -805,6 +805,7 @@ export class Sip2UpstreamBackend implements CirculationBackend {
       if (created) this.db.prepare('UPDATE offline_queue SET offline_result = ? WHERE id = ?').run(JSON.stringify(full), row.id);
       return { row, created, full };
     })();
+    await durable(this.db); // the queued row is on disk before the kiosk says "done"
     this.log?.info({ queueId: row.id, operation, item: fields.item, at: at.toISOString() }, 'offline transaction queued');
     this.emit();
     return created ? full : ({ ...(row.offlineResult as object), replayed: true } as Outcome<T & OfflineMark>);

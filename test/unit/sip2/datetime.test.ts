@@ -119,3 +119,35 @@ describe('sipDateToInstant', () => {
     expect(sipDateToInstant(null, 'UTC')).toBeNull();
   });
 });
+
+describe('local time across offset changes (the 15-minute offset memo)', () => {
+  // Reference: the wall clock straight from Intl, minute by minute, around DST changes, including
+  // a zone with a 30-minute DST shift and one with a 45-minute offset.
+  const reference = (ms: number, timeZone: string): string => {
+    const parts = new Intl.DateTimeFormat('en-GB', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    }).formatToParts(new Date(ms));
+    const get = (t: string) => parts.find((p) => p.type === t)!.value;
+    return `${get('year')}${get('month')}${get('day')}    ${get('hour')}${get('minute')}${get('second')}`;
+  };
+  const cases: Array<[string, string]> = [
+    ['Europe/Ljubljana', '2026-03-29T00:00:00Z'],
+    ['Europe/Ljubljana', '2026-10-25T00:00:00Z'],
+    ['America/New_York', '2026-03-08T06:00:00Z'],
+    ['Australia/Lord_Howe', '2026-04-04T14:00:00Z'],
+    ['Asia/Kathmandu', '2026-06-01T00:00:00Z'],
+  ];
+  it.each(cases)('%s around %s, every 7 minutes 13 seconds for 4 hours', (zone, from) => {
+    const start = Date.parse(from);
+    for (let ms = start; ms < start + 4 * 3_600_000; ms += 433_000) {
+      expect(formatSipDateAt(ms, zone), new Date(ms).toISOString()).toBe(reference(ms, zone));
+    }
+  });
+});
