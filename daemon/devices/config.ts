@@ -24,25 +24,29 @@
  *   printer escpos                serial | tcp | device-file (/dev/usb/lp0)
  *   signature wacom-stu           hid (default: VID 0x056A)
  *   signature signotec            websocket (default: STPadServer at wss://local.signotecwebsocket.de:49494)
+ *   locker kerong-cu              serial (a USB–RS-485 adapter; the lock boards hang on that bus)
  * A simulated device ignores its transport (it may keep one, so switching to the real device is
  * one line).
  */
 import { z } from 'zod';
 import { escposPrinterConfigSchema } from '../../drivers/printer/escpos.driver.ts';
+import { kerongBoardSchema } from '../../drivers/locker/kerong-cu.driver.ts';
 
-export const DEVICE_KINDS = ['rfid', 'scanner', 'printer', 'signature'] as const;
+export const DEVICE_KINDS = ['rfid', 'scanner', 'printer', 'signature', 'locker'] as const;
 export type ConfiguredDeviceKind = (typeof DEVICE_KINDS)[number];
 
 export const RFID_MODELS = ['3m810', 'feig-isc'] as const;
 export const SCANNER_MODELS = ['hid-pos', 'serial', 'keyboard-wedge'] as const;
 export const PRINTER_MODELS = ['escpos'] as const;
 export const SIGNATURE_MODELS = ['wacom-stu', 'signotec'] as const;
+export const LOCKER_MODELS = ['kerong-cu'] as const;
 
 export type RfidModel = (typeof RFID_MODELS)[number];
 export type ScannerModel = (typeof SCANNER_MODELS)[number];
 export type PrinterModel = (typeof PRINTER_MODELS)[number];
 export type SignatureModel = (typeof SIGNATURE_MODELS)[number];
-export type DeviceModel = RfidModel | ScannerModel | PrinterModel | SignatureModel;
+export type LockerModel = (typeof LOCKER_MODELS)[number];
+export type DeviceModel = RfidModel | ScannerModel | PrinterModel | SignatureModel | LockerModel;
 
 /** What `model: sim` stands for, per kind. */
 export const DEFAULT_SIM_MODEL = {
@@ -50,6 +54,7 @@ export const DEFAULT_SIM_MODEL = {
   scanner: 'hid-pos',
   printer: 'escpos',
   signature: 'wacom-stu',
+  locker: 'kerong-cu',
 } as const satisfies Record<ConfiguredDeviceKind, DeviceModel>;
 
 // ------------------------------------------------------------------------------------ transports
@@ -279,9 +284,38 @@ const signatureDevice = z
   )
   .transform((d) => normaliseSim<SignatureModel, typeof d>(d, DEFAULT_SIM_MODEL.signature));
 
+// ----------------------------------------------------------------------------------------- locker
+
+const lockerDevice = z
+  .object({
+    ...common,
+    kind: z.literal('locker'),
+    model: z.enum([...LOCKER_MODELS, 'sim']),
+    transport: serialTransport.optional(),
+    /** The lock boards on the bus: address 0–15 (DIP switch) and doors wired to locks 1…doors. */
+    boards: z
+      .array(kerongBoardSchema)
+      .min(1, 'at least one board')
+      .superRefine((boards, ctx) => {
+        const seen = new Set<number>();
+        boards.forEach((b, k) => {
+          if (seen.has(b.address)) ctx.addIssue({ code: 'custom', path: [k, 'address'], message: `board address ${b.address} is listed twice` });
+          seen.add(b.address);
+        });
+      })
+      .default([{ address: 0, doors: 16 }]),
+    /** How often the door sensors are read (door opened / closed events come from this poll). */
+    pollIntervalMs: z.number().int().min(20).max(60_000).default(500),
+    /** How long a board has to answer one frame. */
+    responseTimeoutMs: z.number().int().min(5).max(10_000).default(300),
+  })
+  .strict()
+  .superRefine((d, ctx) => requireTransport(d, { 'kerong-cu': ['serial'] }, [], ctx))
+  .transform((d) => normaliseSim<LockerModel, typeof d>(d, DEFAULT_SIM_MODEL.locker));
+
 // ----------------------------------------------------------------------------------------- the list
 
-export const deviceConfigSchema = z.discriminatedUnion('kind', [rfidDevice, scannerDevice, printerDevice, signatureDevice]);
+export const deviceConfigSchema = z.discriminatedUnion('kind', [rfidDevice, scannerDevice, printerDevice, signatureDevice, lockerDevice]);
 
 export const devicesConfigSchema = z.array(deviceConfigSchema).superRefine((list, ctx) => {
   const seen = new Map<string, number>();
@@ -299,11 +333,14 @@ export type RfidDeviceConfig = Extract<DeviceConfig, { kind: 'rfid' }>;
 export type ScannerDeviceConfig = Extract<DeviceConfig, { kind: 'scanner' }>;
 export type PrinterDeviceConfig = Extract<DeviceConfig, { kind: 'printer' }>;
 export type SignatureDeviceConfig = Extract<DeviceConfig, { kind: 'signature' }>;
+export type LockerDeviceConfig = Extract<DeviceConfig, { kind: 'locker' }>;
 export type DevicesConfig = z.output<typeof devicesConfigSchema>;
 
 /**
  * What `npm start` runs with (config/default.yaml carries the same list): every device simulated —
  * a 3M 810 pad, a HID POS scanner, an ESC/POS printer with a cash drawer, a Wacom STU-540 tablet.
+ * (config/default.yaml adds the demo's locker wall, `locker1`: one KR-CU16 board with 12 doors; a
+ * service point without lockers has no locker device.)
  * The transports are what the real devices would typically use; they are ignored while simulated.
  */
 export const DEFAULT_DEVICES_INPUT: DeviceConfigInput[] = [

@@ -24,7 +24,8 @@
  * behind a 3M 810 or FEIG ISC reader front-end at real timing (timeScale 1) on an in-process serial
  * binding; the ESC/POS printer simulator on a simulated serial line; the HID POS, serial or
  * keyboard-wedge scanner simulators; the Wacom STU simulator behind a fake HID transport, or the
- * signotec pad server simulator on a local WebSocket. Their controls are in `simulators` (and, for
+ * signotec pad server simulator on a local WebSocket; the Kerong lock boards (KerongCuSimulator) on a
+ * simulated RS-485 serial line. Their controls are in `simulators` (and, for
  * the panel and tests, in ./simulator-api.ts).
  */
 import pino, { type Logger } from 'pino';
@@ -50,10 +51,14 @@ import { SignotecPadServerSimulator } from '../../drivers/signature/signotec.sim
 import { WacomStuTablet } from '../../drivers/signature/wacom-stu.driver.ts';
 import { WacomStuSimulator } from '../../drivers/signature/wacom-stu.simulator.ts';
 import type { ScanSymbology } from '../../protocols/hid-pos/index.ts';
+import type { LockerController } from '../../drivers/locker/index.ts';
+import { KerongCuLocker } from '../../drivers/locker/kerong-cu.driver.ts';
+import { KerongCuSimulator } from '../../drivers/locker/kerong-cu.simulator.ts';
 import { resolveAfiPair, type AfiPair } from '../../drivers/rfid/index.ts';
 import type {
   ConfiguredDeviceKind,
   DeviceConfig,
+  LockerDeviceConfig,
   PrinterDeviceConfig,
   RfidDeviceConfig,
   ScannerDeviceConfig,
@@ -148,11 +153,23 @@ export type SignatureSimulatorHandle = SimulatorHandleBase & { kind: 'signature'
     | { model: 'signotec'; signotec: SignotecPadServerSimulator }
   );
 
-export type SimulatorHandle = RfidSimulatorHandle | ScannerSimulatorHandle | PrinterSimulatorHandle | SignatureSimulatorHandle;
+export interface LockerSimulatorHandle extends SimulatorHandleBase {
+  kind: 'locker';
+  model: LockerDeviceConfig['model'];
+  /** The lock boards and their doors: open by hand, close, jam, silence a board, corrupt a reply. */
+  boards: KerongCuSimulator;
+}
+
+export type SimulatorHandle =
+  | RfidSimulatorHandle
+  | ScannerSimulatorHandle
+  | PrinterSimulatorHandle
+  | SignatureSimulatorHandle
+  | LockerSimulatorHandle;
 
 type SimulatorOfKind<K extends ConfiguredDeviceKind> = Extract<SimulatorHandle, { kind: K }>;
 
-type Driver = RfidReader | EscPosPrinter | BarcodeScanner | SignatureTablet;
+type Driver = RfidReader | EscPosPrinter | BarcodeScanner | SignatureTablet | LockerController;
 
 interface Built {
   driver: Driver;
@@ -349,6 +366,11 @@ export class DeviceManager extends TypedEmitter<DeviceManagerEvents> {
     return this.#driver('signature', id) as SignatureTablet | undefined;
   }
 
+  /** The locker door controller `id` (e.g. a bank's `device: locker1`), or the first one. */
+  locker(id?: string): LockerController | undefined {
+    return this.#driver('locker', id) as LockerController | undefined;
+  }
+
   /** The simulators of the simulated devices, by device id. */
   get simulators(): ReadonlyMap<string, SimulatorHandle> {
     return this.#simulators;
@@ -489,7 +511,43 @@ export class DeviceManager extends TypedEmitter<DeviceManagerEvents> {
         return this.#buildPrinter(config);
       case 'signature':
         return this.#buildSignature(config);
+      case 'locker':
+        return this.#buildLocker(config);
     }
+  }
+
+  #buildLocker(config: LockerDeviceConfig): Built {
+    const settings = {
+      id: config.id,
+      ...(config.name !== undefined ? { model: config.name } : {}),
+      boards: config.boards,
+      pollIntervalMs: config.pollIntervalMs,
+      responseTimeoutMs: config.responseTimeoutMs,
+    };
+    const deps = { clock: this.#clock, logger: this.#log };
+    if (config.simulated) {
+      const boards = new KerongCuSimulator({ path: simPath(config.id), boards: config.boards });
+      const driver = new KerongCuLocker({ ...settings, path: boards.path }, { ...deps, binding: boards.binding });
+      const sim: LockerSimulatorHandle = {
+        kind: 'locker',
+        id: config.id,
+        model: config.model,
+        boards,
+        get plugged() {
+          return boards.plugged;
+        },
+        unplug: () => boards.unplug(),
+        replug: async () => boards.replug(),
+      };
+      return { driver, drawer: null, sim, dispose: [() => boards.stop()] };
+    }
+    const transport = config.transport;
+    if (!transport) throw new Error('no transport configured');
+    const driver = new KerongCuLocker(
+      { ...settings, path: transport.path, ...(transport.baudRate !== undefined ? { baudRate: transport.baudRate } : {}) },
+      deps,
+    );
+    return { driver, drawer: null, sim: null, dispose: [] };
   }
 
   #buildRfid(config: RfidDeviceConfig): Built {

@@ -12,6 +12,9 @@
  *  - scanner: scan(code);
  *  - printer: receipts() as text and SVG, paper out/in, cover open/closed, drawer state and closing it;
  *  - tablet: sign(), confirm(), cancel(), clear(), next(), and a test capture to try the tablet alone;
+ *  - locker: the doors of the simulated lock boards with their open/locked state; close a door (a
+ *    patron shuts it), force one open (no unlock: the driver reports it `forced`), jam one (the next
+ *    unlock releases nothing), silence a board, corrupt the next reply;
  *  - any simulated device: unplug(id), replug(id). A replugged device is not announced to the
  *    manager: it notices by its own retries, as with real hardware.
  *
@@ -19,6 +22,7 @@
  */
 import { TypedEmitter, type DeviceStatus } from '../../drivers/device.ts';
 import type { PrinterSimulatorState } from '../../drivers/printer/escpos.simulator.ts';
+import type { SimulatedBoardView, SimulatedDoorView } from '../../drivers/locker/kerong-cu.simulator.ts';
 import type { CaptureResult, SignatureTablet } from '../../drivers/signature/index.ts';
 import type { SimTag, SimTagSpec } from '../../drivers/rfid/pad.simulator.ts';
 import { libraryTag } from '../../drivers/rfid/pad.simulator.ts';
@@ -27,6 +31,7 @@ import type { CatalogueKit, ItemLookup, SimItemInfo, SimulatorCatalogue } from '
 import { catalogueItemLookup } from './catalogue.ts';
 import type {
   DeviceManager,
+  LockerSimulatorHandle,
   ManagedDeviceStatus,
   PrinterSimulatorHandle,
   RfidSimulatorHandle,
@@ -110,6 +115,19 @@ export interface PrinterStateView {
   receipts: number;
 }
 
+export interface LockerStateView {
+  id: string;
+  plugged: boolean;
+  device: DeviceStatus | null;
+  boards: SimulatedBoardView[];
+  doors: SimulatedDoorView[];
+}
+
+export interface LockerDoorOptions {
+  /** Locker device id; default the first simulated locker. */
+  locker?: string;
+}
+
 export interface SimulatorDeviceView {
   id: string;
   kind: SimulatorHandle['kind'];
@@ -124,9 +142,10 @@ export interface SimulatorState {
   pads: Array<{ id: string; plugged: boolean; tags: PadTagView[] }>;
   printers: PrinterStateView[];
   tablets: TabletStateView[];
+  lockers: LockerStateView[];
 }
 
-export type SimulatorTopic = 'devices' | 'pad' | 'printer' | 'tablet';
+export type SimulatorTopic = 'devices' | 'pad' | 'printer' | 'tablet' | 'locker';
 
 export interface SimulatorApiEvents {
   /** Something the panel shows changed; it re-reads `state()`. */
@@ -185,6 +204,7 @@ export class SimulatorApi extends TypedEmitter<SimulatorApiEvents> {
 
   readonly printer: PrinterControls;
   readonly tablet: TabletControls;
+  readonly locker: LockerControls;
 
   constructor(options: SimulatorApiOptions) {
     super();
@@ -195,6 +215,7 @@ export class SimulatorApi extends TypedEmitter<SimulatorApiEvents> {
     this.#pageTimeoutMs = options.pageTimeoutMs ?? 5000;
     this.printer = new PrinterControls(this);
     this.tablet = new TabletControls(this);
+    this.locker = new LockerControls(this);
     this.track();
   }
 
@@ -376,6 +397,7 @@ export class SimulatorApi extends TypedEmitter<SimulatorApiEvents> {
         .map((s) => ({ id: s.id, plugged: s.plugged, tags: this.listPad({ pad: s.id }) })),
       printers: sims.filter((s): s is PrinterSimulatorHandle => s.kind === 'printer').map((s) => this.printer.state(s.id)),
       tablets: sims.filter((s): s is SignatureSimulatorHandle => s.kind === 'signature').map((s) => this.tablet.state(s.id)),
+      lockers: sims.filter((s): s is LockerSimulatorHandle => s.kind === 'locker').map((s) => this.locker.state(s.id)),
     };
   }
 
@@ -410,6 +432,18 @@ export class SimulatorApi extends TypedEmitter<SimulatorApiEvents> {
         this.#untrack.push(() => {
           sim.printer.off('changed', on);
           sim.printer.off('printed', on);
+        });
+      } else if (sim.kind === 'locker') {
+        const on = (): void => void this.emit('changed', 'locker');
+        sim.boards.on('changed', on);
+        // The driver's view (a door seen opening or closing) is what the panel's device line shows.
+        const driver = this.#manager.locker(sim.id);
+        driver?.on('door.opened', on);
+        driver?.on('door.closed', on);
+        this.#untrack.push(() => {
+          sim.boards.off('changed', on);
+          driver?.off('door.opened', on);
+          driver?.off('door.closed', on);
         });
       } else if (sim.kind === 'signature') {
         const driver = this.#manager.signature(sim.id);
@@ -603,6 +637,63 @@ export class SimulatorApi extends TypedEmitter<SimulatorApiEvents> {
 }
 
 // ------------------------------------------------------------------------------------------ printer
+
+/** The simulated lock boards: what a person at the locker wall does, and the faults. */
+export class LockerControls {
+  constructor(private readonly api: SimulatorApi) {}
+
+  #sim(id?: string): LockerSimulatorHandle {
+    return this.api.sim('locker', id);
+  }
+
+  /** Runs a control; the simulator's RangeError (no such board / door) becomes a 'bad_request'. */
+  #act(options: LockerDoorOptions, fn: (sim: LockerSimulatorHandle) => void): void {
+    const sim = this.#sim(options.locker);
+    try {
+      fn(sim);
+    } catch (e) {
+      if (e instanceof RangeError) throw new SimulatorError('bad_request', `locker ${sim.id}: ${e.message}`);
+      throw e;
+    }
+    this.api.notify('locker');
+  }
+
+  state(id?: string): LockerStateView {
+    const sim = this.#sim(id);
+    return {
+      id: sim.id,
+      plugged: sim.plugged,
+      device: this.api.manager.status(sim.id) ?? null,
+      boards: sim.boards.boards(),
+      doors: sim.boards.doors(),
+    };
+  }
+
+  /** Someone shuts the door (after taking the items out); the latch engages. */
+  closeDoor(board: number, lock: number, options: LockerDoorOptions = {}): void {
+    this.#act(options, (sim) => sim.boards.closeDoor(board, lock));
+  }
+
+  /** The door is opened without an unlock (pried, mechanical key): the driver reports it forced. */
+  forceOpen(board: number, lock: number, options: LockerDoorOptions = {}): void {
+    this.#act(options, (sim) => sim.boards.openByHand(board, lock));
+  }
+
+  /** A jammed door stays shut when unlocked (the board still answers). */
+  jam(board: number, lock: number, jammed = true, options: LockerDoorOptions = {}): void {
+    this.#act(options, (sim) => sim.boards.jam(board, lock, jammed));
+  }
+
+  /** The board stops (or resumes) answering; the driver goes degraded. */
+  setBoardSilent(board: number, silent = true, options: LockerDoorOptions = {}): void {
+    this.#act(options, (sim) => sim.boards.setSilent(board, silent));
+  }
+
+  /** The next reply on the bus has a wrong checksum (the driver asks again). */
+  corruptNextReply(options: LockerDoorOptions = {}): void {
+    this.#act(options, (sim) => sim.boards.corruptNextReply());
+  }
+}
 
 export class PrinterControls {
   constructor(private readonly api: SimulatorApi) {}

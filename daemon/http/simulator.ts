@@ -6,7 +6,7 @@
  *
  * Replies use the kiosk API's envelope: `{ ok: true, data }` or `{ ok: false, error: { code, message } }`.
  * Live updates: `GET api/events` is a server-sent event stream with one `changed` event per change
- * (`data` names what changed: devices, pad, printer, tablet); the page then re-reads `api/state`.
+ * (`data` names what changed: devices, pad, printer, tablet, locker); the page then re-reads `api/state`.
  *
  * It is a developer and demo tool that can put anything on the pad: mount it only while devices are
  * simulated, and keep the daemon on 127.0.0.1 (the default). Commands accept JSON bodies only, so a
@@ -52,6 +52,15 @@ const bodies = {
   scan: z.object({ code: z.string().min(1).max(512), symbology: z.string().min(1).max(32).optional(), scanner: deviceRef }).strict(),
   printer: z.object({ printer: deviceRef, lines: z.number().int().min(1).max(100_000).nullable().optional(), on: z.boolean().optional() }).strict(),
   tablet: z.object({ tablet: deviceRef, name: z.string().max(64).optional(), card: z.string().max(64).optional() }).strict(),
+  /** A door (or a board, for board-silent) of a simulated locker. */
+  locker: z
+    .object({
+      locker: deviceRef,
+      board: z.number().int().min(0).max(15).optional(),
+      lock: z.number().int().min(1).max(16).optional(),
+      on: z.boolean().optional(),
+    })
+    .strict(),
 };
 
 class BadRequest extends Error {}
@@ -244,6 +253,35 @@ export function createSimulatorRouter(options: SimulatorRouterOptions): Router {
           throw new SimulatorError('not_found', `no tablet action "${String(req.params['action'])}"`);
       }
       return t.state(id);
+    }),
+  );
+
+  apiRouter.get('/locker/state', handle((req) => api.locker.state(query(req, 'locker'))));
+  apiRouter.post(
+    '/locker/:action',
+    handle((req) => {
+      const b = parse(bodies.locker, req.body);
+      const o = opt({ locker: b.locker });
+      const l = api.locker;
+      const door = (): [number, number] => {
+        if (b.board === undefined || b.lock === undefined) throw new BadRequest('give board (0–15) and lock (1–16) of the door');
+        return [b.board, b.lock];
+      };
+      const board = (): number => {
+        if (b.board === undefined) throw new BadRequest('give board (0–15)');
+        return b.board;
+      };
+      const actions: Record<string, () => void> = {
+        'close-door': () => l.closeDoor(...door(), o),
+        'force-open': () => l.forceOpen(...door(), o),
+        jam: () => l.jam(...door(), b.on ?? true, o),
+        'board-silent': () => l.setBoardSilent(board(), b.on ?? true, o),
+        'corrupt-reply': () => l.corruptNextReply(o),
+      };
+      const action = actions[String(req.params['action'])];
+      if (!action) throw new SimulatorError('not_found', `no locker action "${String(req.params['action'])}"`);
+      action();
+      return l.state(b.locker);
     }),
   );
 

@@ -75,7 +75,7 @@
   let state = null;
   let receiptsShown = -1;
   let lastTablet = '';
-  const selected = { pad: undefined, scanner: undefined, printer: undefined, tablet: undefined };
+  const selected = { pad: undefined, scanner: undefined, printer: undefined, tablet: undefined, locker: undefined };
 
   function fillSelect(select, ids, key) {
     const current = selected[key] && ids.includes(selected[key]) ? selected[key] : ids[0];
@@ -329,6 +329,80 @@
     });
   }
 
+  // ------------------------------------------------------------------------------------- locker
+
+  function lockerAction(action, body, what) {
+    return run(what, () => api('POST', 'locker/' + action, Object.assign({ locker: selected.locker }, body)));
+  }
+
+  function renderLocker() {
+    const lockers = state.lockers || [];
+    fillSelect($('locker-select'), lockers.map((l) => l.id), 'locker');
+    const l = lockers.find((x) => x.id === selected.locker);
+    badge($('locker-state'), l ? deviceStatus(l.id) : null);
+    for (const b of document.querySelectorAll('[data-locker-all]')) b.disabled = !l;
+    if (!l) {
+      $('locker-status').textContent = 'No simulated locker is configured.';
+      $('locker-boards').replaceChildren();
+      $('locker-doors').replaceChildren();
+      return;
+    }
+    const open = l.doors.filter((d) => d.open).length;
+    $('locker-status').textContent =
+      l.doors.length + ' doors on ' + l.boards.length + ' board' + (l.boards.length === 1 ? '' : 's') + ' · ' + open + ' open' + (l.plugged ? '' : ' · unplugged');
+    $('locker-boards').replaceChildren(
+      ...l.boards.map((b) =>
+        h(
+          'li',
+          {},
+          h('div', { class: 'main' }, h('div', { class: 'title' }, 'Board ' + b.address), h('div', { class: 'sub' }, b.doors + ' doors', b.silent ? h('span', { class: 'tag warn' }, 'not answering') : h('span', { class: 'tag ok' }, 'answering'))),
+          h(
+            'div',
+            { class: 'do' },
+            h(
+              'button',
+              { class: 'small secondary', onclick: () => lockerAction('board-silent', { board: b.address, on: !b.silent }, 'board ' + b.address + (b.silent ? ' answers again' : ' stopped answering')) },
+              b.silent ? 'Answer again' : 'Board silent',
+            ),
+          ),
+        ),
+      ),
+    );
+    $('locker-doors').replaceChildren(
+      ...l.doors.map((d) => {
+        const name = (l.boards.length > 1 ? d.board + '/' : '') + String(d.lock).padStart(2, '0');
+        return h(
+          'li',
+          { 'data-door': d.board + '/' + d.lock },
+          h('span', { class: 'door-no' }, 'Door ' + name),
+          h(
+            'div',
+            { class: 'main sub' },
+            d.open ? h('span', { class: 'tag warn' }, 'open') : h('span', { class: 'tag ok' }, 'closed'),
+            d.locked ? h('span', { class: 'tag' }, 'locked') : h('span', { class: 'tag warn' }, 'unlocked'),
+            d.jammed ? h('span', { class: 'tag warn' }, 'jammed') : null,
+          ),
+          h(
+            'div',
+            { class: 'do' },
+            d.open
+              ? h('button', { class: 'small', onclick: () => lockerAction('close-door', { board: d.board, lock: d.lock }, 'door ' + name + ' closed') }, 'Close')
+              : h('button', { class: 'small danger', onclick: () => lockerAction('force-open', { board: d.board, lock: d.lock }, 'door ' + name + ' forced open') }, 'Force open'),
+            h(
+              'button',
+              { class: 'small secondary', onclick: () => lockerAction('jam', { board: d.board, lock: d.lock, on: !d.jammed }, 'door ' + name + (d.jammed ? ' freed' : ' jammed')) },
+              d.jammed ? 'Unjam' : 'Jam',
+            ),
+          ),
+        );
+      }),
+    );
+  }
+
+  for (const b of document.querySelectorAll('[data-locker-all]')) {
+    b.addEventListener('click', () => lockerAction(b.dataset.lockerAll, {}, 'the next reply will be corrupt'));
+  }
+
   // ---------------------------------------------------------------------------------- catalogue
 
   let tab = 'items';
@@ -445,6 +519,7 @@
     fillSelect($('scanner-select'), state.simulators.filter((s) => s.kind === 'scanner').map((s) => s.id), 'scanner');
     renderPrinter();
     renderTablet();
+    renderLocker();
   }
 
   let refreshTimer;

@@ -54,7 +54,7 @@ describe('devices configuration', () => {
       ]),
     ).toEqual(['1.id: device id "x" is used twice (also devices[0])']);
     expect(problems([{ id: 'a.b', kind: 'scanner', model: 'sim' }])).toEqual([expect.stringMatching(/^0\.id: /)]);
-    expect(problems([{ id: 'l', kind: 'locker', model: 'sim' }])).toEqual([expect.stringMatching(/^0\.kind: /)]);
+    expect(problems([{ id: 'l', kind: 'camera', model: 'sim' }])).toEqual([expect.stringMatching(/^0\.kind: /)]);
     expect(problems([{ id: 'r', kind: 'rfid', model: 'sim', inventoryIntervalMs: 5 }])).toEqual([expect.stringMatching(/^0\.inventoryIntervalMs: /)]);
     expect(problems([{ id: 'r', kind: 'rfid', model: 'sim', colour: 'red' }])).toEqual([expect.stringMatching(/colour/)]);
     // HID POS and the tablets have usable defaults without a transport.
