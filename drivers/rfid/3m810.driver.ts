@@ -5,7 +5,10 @@
  * Requests used (all but inventory and version address the tag by UID):
  *   FE inventory (AFI 0 = every tag, RespOpts 0x05 as the spec example and Biblio-RFID),
  *   11 version (the open() probe), 02 read blocks, 04 write blocks, 0D tag info (memory size),
- *   0A/09 get/write AFI, 03/0C check/set EAS, 0F/0B get/write DSFID.
+ *   0A/09 get/write AFI, 03/0C check/set EAS, 0F/0B get/write DSFID,
+ *   08 lock block (`D6 00 0C 08 UID[8] blk CRC`, answer `D6 00 0D 08 ERR UID[8] CRC`: one block
+ *   per frame, 3M spec command table; devices.md §2.1). The lock state is the lock byte of each
+ *   block in the 02 "read blocks" answer (old style: blk#, lock, 4 data), non-zero = locked.
  * Error bytes: 06 no transponder → tag_missing; 12 locked → write_refused; 11 memory not
  * available → block_unavailable; 15/16 read/write error → rf_error (retried); anything else →
  * reader_error. Check EAS answers 06 when EAS = 0, so "06" is confirmed with a get-AFI before it
@@ -36,6 +39,7 @@ export const THREEM_810_FAMILY: ReaderFamily = {
   responseTimeoutMs: 1000,
   maxBlocksPerRead: 16,
   maxBlocksPerWrite: 8,
+  maxBlocksPerLock: 1,
 };
 
 export interface ThreeM810Options extends SerialRfidOptions {
@@ -138,6 +142,29 @@ export class ThreeM810Reader extends SerialRfidReader {
   protected async protoWriteDsfid(uid: TagUid, dsfid: number): Promise<void> {
     const res = await this.call({ type: 'writeDsfid', uid, dsfid }, 'writeDsfid', uid);
     this.check(res.status, `write DSFID ${uid}`);
+  }
+
+  protected async protoLockBlocks(uid: TagUid, firstBlock: number, count: number): Promise<void> {
+    for (let block = firstBlock; block < firstBlock + count; block++) {
+      const res = await this.call({ type: 'lockBlock', uid, block }, 'lockBlock', uid);
+      this.check(res.status, `lock block ${block} of ${uid}`);
+    }
+  }
+
+  protected async protoReadLocks(uid: TagUid, firstBlock: number, count: number): Promise<boolean[]> {
+    const res = await this.call({ type: 'readBlocks', uid, firstBlock, blockCount: count }, 'readBlocks', uid);
+    this.check(res.status, `read lock state ${uid}`);
+    const out = new Array<boolean | undefined>(count).fill(undefined);
+    for (const b of res.blocks) {
+      const i = b.block - firstBlock;
+      if (i < 0 || i >= count) continue;
+      if (b.lockStatus === undefined) throw rfidError(RFID_ERROR.protocol, `read lock state ${uid}: the answer has no lock bytes`);
+      out[i] = b.lockStatus !== 0;
+    }
+    if (out.some((v) => v === undefined)) {
+      throw rfidError(RFID_ERROR.protocol, `read lock state ${uid}: asked for ${count} blocks from ${firstBlock}, got ${res.blocks.length}`);
+    }
+    return out as boolean[];
   }
 
   /** Sends a request and waits for the answer with the same command (and UID, when it has one). */

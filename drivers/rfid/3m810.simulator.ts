@@ -2,7 +2,8 @@
  * A 3M 210/810 (Bibliotheca) pad that answers the real D6 frames (3M RFID Reader Protocol
  * Specification; devices.md §2.1) from a virtual pad. 19200 baud 8N1.
  *
- * Tag failures map to the spec's error bytes: no tag → 0x06 "no transponder", locked → 0x12,
+ * Tag failures map to the spec's error bytes: no tag → 0x06 "no transponder", locked (a write to a
+ * locked block, or 08 "lock block" on a block locked already) → 0x12,
  * RF write error → 0x16, RF read error → 0x15, block out of range → 0x11 "memory not available".
  * Check EAS answers 0x06 when EAS = 0, as the real firmware does. Unknown commands get 0x02
  * ("command not implemented", `D6 00 04 CC 02 BCC`).
@@ -33,6 +34,8 @@ export interface ThreeM810SimulatorOptions extends ReaderSimulatorOptions {
 const FAILURE_CODE: Record<TagFailure, number> = {
   'no-tag': THREEM_ERROR.noTransponder,
   locked: THREEM_ERROR.locked,
+  // The 3M firmware has one "locked" code (0x12) for both "cannot write" and "already locked".
+  'already-locked': THREEM_ERROR.locked,
   'write-error': THREEM_ERROR.writeError,
   'read-error': THREEM_ERROR.readError,
   'block-unavailable': THREEM_ERROR.memoryNotAvailable,

@@ -7,7 +7,11 @@
  * Requests used: [65] software version (the open() probe), [B0 01] inventory (repeated with MORE
  * after STATUS 0x94), [B0 23] read / [B0 24] write multiple blocks (addressed; block bytes MSB first
  * on the wire, the codec reverses them), [B0 2B] system info (AFI, DSFID, memory size),
- * [B0 27] write AFI, [B0 29] write DSFID, [B1 04 A2/A3] NXP set/reset EAS, [B1 04 A5] EAS alarm.
+ * [B0 27] write AFI, [B0 29] write DSFID, [B1 04 A2/A3] NXP set/reset EAS, [B1 04 A5] EAS alarm,
+ * [B0 22] lock multiple blocks (`LEN FF B0 22 01 UID[8] DB-ADR DB-N CRC`; an error answer names
+ * the block where locking stopped, DB-ADR-E) and [B0 2C] get multiple block security status
+ * (`… B0 2C 01 UID[8] DB-ADR DB-N CRC` → `DB-N SEC-STATUS…`, bit 0 = locked) — FEIG ISC.MR/PR101
+ * manual H60301-3e §6.1.3 / §6.1.13.
  * STATUS: 01 → tag_missing; 95 + ISO error 0x11/0x12 → write_refused, 0x10 → block_unavailable;
  * 03 write error / 83 RF error → rf_error (retried); others → reader_error. EAS alarm silence
  * (01) is confirmed with a system-info before it is read as "EAS off".
@@ -17,6 +21,7 @@ import {
   FEIG_INVENTORY_MODE,
   FEIG_STATUS,
   FeigFrameSplitter,
+  ISO15693_BLOCK_LOCKED,
   ISO15693_ERROR_NAMES,
   decodeFeigResponse,
   encodeFeigRequest,
@@ -37,6 +42,8 @@ export const FEIG_ISC_FAMILY: ReaderFamily = {
   // Answers carry at most 128 data bytes (manual, [B0 23]): 16 blocks × (1 SEC + 4) = 80.
   maxBlocksPerRead: 16,
   maxBlocksPerWrite: 8,
+  // [B0 22] DB-N: at most 128 bytes' worth of blocks, 32 of 4 bytes (manual §6.1.3).
+  maxBlocksPerLock: 32,
 };
 
 export interface FeigIscOptions extends SerialRfidOptions {
@@ -134,6 +141,22 @@ export class FeigIscReader extends SerialRfidReader {
   protected async protoWriteDsfid(uid: TagUid, dsfid: number): Promise<void> {
     const res = await this.call({ type: 'writeDsfid', uid, dsfid }, 'writeDsfid');
     this.check(res, `write DSFID ${uid}`);
+  }
+
+  protected async protoLockBlocks(uid: TagUid, firstBlock: number, count: number): Promise<void> {
+    const res = await this.call({ type: 'lockBlocks', uid, firstBlock, blockCount: count }, 'lockBlocks');
+    const range = count === 1 ? `block ${firstBlock}` : `blocks ${firstBlock}–${firstBlock + count - 1}`;
+    const stopped = res.errorBlock === undefined ? '' : ` (stopped at block ${res.errorBlock})`;
+    this.check(res, `lock ${range} of ${uid}${stopped}`);
+  }
+
+  protected async protoReadLocks(uid: TagUid, firstBlock: number, count: number): Promise<boolean[]> {
+    const res = await this.call({ type: 'blockSecurity', uid, firstBlock, blockCount: count }, 'blockSecurity');
+    this.check(res, `block security status ${uid}`);
+    if (res.security.length !== count) {
+      throw rfidError(RFID_ERROR.protocol, `block security status ${uid}: asked for ${count} blocks, got ${res.security.length}`);
+    }
+    return res.security.map((v) => (v & ISO15693_BLOCK_LOCKED) !== 0);
   }
 
   private async systemInfo(uid: TagUid): Promise<{ afi: number; dsfid: number; blockCount: number }> {

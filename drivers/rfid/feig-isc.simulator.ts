@@ -7,12 +7,15 @@
  *          the rest follows on a repeat with MODE bit 7 (MORE) after STATUS 0x94, as on the reader.
  *  [B0 23] read multiple blocks, [B0 24] write multiple blocks (block data MSB first on the wire,
  *          i.e. reversed per block — the codec does that), [B0 27/28/29] AFI/DSFID,
- *          [B0 2B] system info, [B0 02/25/26] quiet/select/reset.
+ *          [B0 2B] system info, [B0 02/25/26] quiet/select/reset,
+ *          [B0 22] lock multiple blocks (stops at the first block that fails and names it in
+ *          DB-ADR-E), [B0 2C] get multiple block security status (bit 0 = locked).
  *  [B1 04 A2/A3/A4/A5] NXP set/reset/lock EAS and EAS alarm (only a tag with EAS = 1 answers).
  *  [65] software version, [69] RF reset.
  *
- * Tag failures: no tag → STATUS 0x01; locked → 0x95 + ISO error 0x12; block out of range → 0x95 +
- * 0x10; RF write error → 0x03; RF read error → 0x83. Unknown command → 0x80.
+ * Tag failures: no tag → STATUS 0x01; locked → 0x95 + ISO error 0x12; locking a block locked
+ * already → 0x95 + 0x11; block out of range → 0x95 + 0x10; RF write error → 0x03; RF read error →
+ * 0x83. Unknown command → 0x80.
  */
 
 import {
@@ -20,6 +23,7 @@ import {
   FEIG_STATUS,
   FEIG_TR_TYPE_ISO15693,
   FeigFrameSplitter,
+  ISO15693_BLOCK_LOCKED,
   decodeFeigRequest,
   encodeFeigRequest,
   encodeFeigResponse,
@@ -45,6 +49,7 @@ export interface FeigIscSimulatorOptions extends ReaderSimulatorOptions {
 const FAILURE: Record<TagFailure, { status: number; isoError?: number }> = {
   'no-tag': { status: FEIG_STATUS.noTransponder },
   locked: { status: FEIG_STATUS.isoError, isoError: 0x12 },
+  'already-locked': { status: FEIG_STATUS.isoError, isoError: 0x11 },
   'write-error': { status: FEIG_STATUS.writeError },
   'read-error': { status: FEIG_STATUS.rfCommunicationError },
   'block-unavailable': { status: FEIG_STATUS.isoError, isoError: 0x10 },
@@ -128,6 +133,24 @@ export class FeigIscSimulator extends ReaderSimulator {
         if (typeof uid !== 'string') return uid.error;
         if ((req.blockSize ?? 4) !== 4) return reply({ type: 'writeBlocks', status: FEIG_STATUS.dataFalse }, 0);
         return ack('writeBlocks', pad.writeBlocks(uid, req.firstBlock, req.data));
+      }
+      case 'lockBlocks': {
+        const uid = target(req);
+        if (typeof uid !== 'string') return uid.error;
+        const r = pad.lockBlocks(uid, req.firstBlock, req.blockCount);
+        if (r.ok) return reply({ type: 'lockBlocks', status: 0 }, r.airUs);
+        if (r.error === 'no-tag' && !r.done) return reply({ type: 'lockBlocks', status: FEIG_STATUS.noTransponder }, r.airUs);
+        // Manual §6.1.3: the error answer names the block where locking stopped (DB-ADR-E).
+        const errorBlock = (req.firstBlock + (r.done ?? 0)) & 0xff;
+        if (r.error === 'no-tag') return reply({ type: 'lockBlocks', status: FEIG_STATUS.writeError, errorBlock }, r.airUs);
+        return reply({ type: 'lockBlocks', ...FAILURE[r.error], errorBlock }, r.airUs);
+      }
+      case 'blockSecurity': {
+        const uid = target(req);
+        if (typeof uid !== 'string') return uid.error;
+        const r = pad.blockSecurity(uid, req.firstBlock, req.blockCount);
+        if (!r.ok) return reply({ type: 'blockSecurity', ...FAILURE[r.error], security: [] }, r.airUs);
+        return reply({ type: 'blockSecurity', status: 0, security: r.value.map((locked) => (locked ? ISO15693_BLOCK_LOCKED : 0)) }, r.airUs);
       }
       case 'writeAfi':
       case 'lockAfi':

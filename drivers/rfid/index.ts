@@ -13,6 +13,10 @@
  *  - `setSecurity(uid, secured)` writes the site's AFI and/or EAS, reads it back, retries a bounded
  *    number of times, and rejects unless the tag verifiably holds the wanted state. It never
  *    resolves for a write that did not take: the daemon must be able to trust "done".
+ *  - `lockBlocks(uid, blocks)` write-protects user memory blocks FOR GOOD (ISO 15693 LOCK BLOCK;
+ *    no command undoes it), then reads the lock state back: it reports each block as locked now,
+ *    locked already, or not locked with the reason. `readLocks` reads that state (3M: the lock byte
+ *    of "read blocks"; FEIG: "get multiple block security status").
  *  - Failures reject with `DeviceError` carrying one of `RFID_ERROR` codes.
  *
  * Policy (which AFI pair, whether EAS is used, how often to poll) comes from config; retrying a
@@ -161,6 +165,25 @@ export interface ItemTagInput {
   secured?: boolean;
 }
 
+/** A requested block that `lockBlocks` could not lock (or could not confirm as locked). */
+export interface BlockLockFailure {
+  block: number;
+  /** An `RFID_ERROR` code: write_refused (the tag refused), rf_error, block_unavailable, verify_failed … */
+  code: string;
+  message: string;
+}
+
+/** What `lockBlocks` did, block by block (every requested block is in exactly one list). */
+export interface BlockLockResult {
+  uid: TagUid;
+  /** Locked by this call and read back as locked. */
+  locked: number[];
+  /** Read as locked before anything was sent (nothing sent for them). */
+  alreadyLocked: number[];
+  /** Not locked, or not confirmed as locked (e.g. the tag left before the read-back). */
+  failed: BlockLockFailure[];
+}
+
 export interface InventoryOptions {
   /** Period between the starts of two inventory rounds. Default 250 ms. */
   intervalMs?: number;
@@ -194,6 +217,17 @@ export interface RfidCapabilities {
   getSecurity(uid: TagUid): Promise<TagSecurity>;
   setSecurity(uid: TagUid, secured: boolean): Promise<SecurityWriteResult>;
   writeItemTag(uid: TagUid, item: ItemTagInput): Promise<LibraryItemTag>;
+  /** Number of user memory blocks of the tag (3M tag info / FEIG system info). */
+  blockCount(uid: TagUid): Promise<number>;
+  /** Lock flag of `count` blocks from `firstBlock`, as the tag reports it. */
+  readLocks(uid: TagUid, firstBlock: number, count: number): Promise<boolean[]>;
+  /**
+   * Locks the given user memory blocks permanently (irreversible: the tag can never be rewritten
+   * there). Resolves with the outcome of every block (see `BlockLockResult`); rejects only for a bad
+   * request (`bad_request`: not a list of distinct block numbers 0–255) or when nothing could be
+   * started (tag missing, reader offline).
+   */
+  lockBlocks(uid: TagUid, blocks: readonly number[]): Promise<BlockLockResult>;
 }
 
 export type RfidReader = Device<RfidEvents> & RfidCapabilities;

@@ -91,6 +91,11 @@ export type PadFault =
   | { kind: 'line-noise'; count?: number }
   /** The next writes (blocks, AFI, DSFID, EAS) are refused as if locked. */
   | { kind: 'write-refused'; count?: number; uid?: string }
+  /**
+   * The next LOCK BLOCK commands are refused as if locked (ISO error 0x12), while data writes still
+   * go through: a tag whose lock is password-protected or disabled by its vendor.
+   */
+  | { kind: 'lock-refused'; count?: number; uid?: string }
   /** The next writes fail with an RF write error (not enough power; worth retrying). */
   | { kind: 'write-error'; count?: number; uid?: string }
   /** The next block reads fail with an RF read error. */
@@ -104,8 +109,12 @@ export type PadFault =
 
 export type PadFaultKind = PadFault['kind'];
 
-/** Why a tag operation failed, in ISO 15693 terms (the front-ends map these to reader codes). */
-export type TagFailure = 'no-tag' | 'locked' | 'write-error' | 'read-error' | 'block-unavailable';
+/**
+ * Why a tag operation failed, in ISO 15693 terms (the front-ends map these to reader codes):
+ * 'locked' = ISO error 0x12 (block locked, content cannot change), 'already-locked' = 0x11 (LOCK
+ * BLOCK on a block that is locked already), 'block-unavailable' = 0x10.
+ */
+export type TagFailure = 'no-tag' | 'locked' | 'already-locked' | 'write-error' | 'read-error' | 'block-unavailable';
 
 export type PadResult<T> = ({ ok: true; value: T } | { ok: false; error: TagFailure; done?: number }) & {
   /** Air time the operation took, in microseconds (air-time.ts). */
@@ -344,12 +353,69 @@ export class RfidPad extends TypedEmitter<PadEvents> {
     return { ok: true, value: { blocks: count }, airUs };
   }
 
+  /**
+   * ISO 15693 LOCK BLOCK (0x22): write-protects one block for good. A block past the end of memory
+   * answers 0x10, a block locked already 0x11 ("already locked"); injected refusals and RF write
+   * errors apply as to any write.
+   */
   lockBlock(uid: string, block: number): PadResult<null> {
-    return this.valueWrite(uid, (t) => {
-      if (block >= t.blockCount) return 'block-unavailable';
-      if (!t.lockedBlocks.includes(block)) t.lockedBlocks.push(block);
-      return undefined;
-    }, (t) => t.lockedBlocks.includes(block));
+    const r = this.lockBlocks(uid, block, 1);
+    return r.ok ? { ok: true, value: null, airUs: r.airUs } : r;
+  }
+
+  /**
+   * LOCK BLOCK for `count` blocks from `first`, one after the other (what a reader's "lock multiple
+   * blocks" does on the air). Stops at the first block that fails; `done` counts the blocks locked
+   * before it.
+   */
+  lockBlocks(uid: string, first: number, count: number): PadResult<{ blocks: number }> {
+    const t = this.tags.get(uid.toUpperCase());
+    if (!t) return { ok: false, error: 'no-tag', airUs: noAnswerAirUs(ISO15693_FRAME_BYTES.writeValueRequest) };
+    let airUs = 0;
+    let locked = 0;
+    const stop = (error: TagFailure): PadResult<{ blocks: number }> => {
+      if (locked > 0) this.changed();
+      return { ok: false, error, done: locked, airUs };
+    };
+    for (let i = 0; i < count; i++) {
+      const block = first + i;
+      const removal = this.faults.find((f) => f.fault.kind === 'tag-removed-mid-write' && f.fault.uid.toUpperCase() === t.uid);
+      if (removal) {
+        this.faults = this.faults.filter((f) => f !== removal);
+        this.tags.delete(t.uid);
+        this.emit('faults.changed', this.activeFaults());
+        airUs += noAnswerAirUs(ISO15693_FRAME_BYTES.writeValueRequest);
+        this.changed();
+        return { ok: false, error: 'no-tag', done: locked, airUs };
+      }
+      if (block >= t.blockCount) {
+        airUs += exchangeUs(ISO15693_FRAME_BYTES.writeValueRequest, ERROR_ANSWER_BYTES);
+        return stop('block-unavailable');
+      }
+      airUs += writeValueAirUs();
+      if (t.lockedBlocks.includes(block)) return stop('already-locked');
+      if (this.take((f) => f.kind === 'lock-refused' && (f.uid === undefined || f.uid.toUpperCase() === t.uid))) return stop('locked');
+      const failure = this.writeFailure(t, false);
+      if (failure) return stop(failure);
+      t.lockedBlocks.push(block);
+      t.lockedBlocks.sort((x, y) => x - y);
+      locked++;
+    }
+    this.changed();
+    return { ok: true, value: { blocks: count }, airUs };
+  }
+
+  /** ISO 15693 GET MULTIPLE BLOCK SECURITY STATUS (0x2C): the lock flag of each block. */
+  blockSecurity(uid: string, first: number, count: number): PadResult<boolean[]> {
+    const t = this.tags.get(uid.toUpperCase());
+    if (!t) return { ok: false, error: 'no-tag', airUs: noAnswerAirUs(ISO15693_FRAME_BYTES.readRequest) };
+    if (count < 1 || first + count > t.blockCount) {
+      return { ok: false, error: 'block-unavailable', airUs: exchangeUs(ISO15693_FRAME_BYTES.readRequest, ERROR_ANSWER_BYTES) };
+    }
+    const value: boolean[] = [];
+    for (let b = first; b < first + count; b++) value.push(t.lockedBlocks.includes(b));
+    // Answer: flags, one status byte per block, CRC.
+    return { ok: true, value, airUs: exchangeUs(ISO15693_FRAME_BYTES.readRequest, 3 + count) };
   }
 
   writeAfi(uid: string, afi: number): PadResult<null> {

@@ -27,6 +27,11 @@
  *    closed stop at once. On failure the driver restores what it changed (AFI+EAS sites: one half
  *    may have taken) and rejects: a failed security write leaves the tag as it found it, so the
  *    daemon's "failed" is true of the tag too.
+ *  - lock: blocks already locked are skipped; the rest are locked in runs of consecutive blocks
+ *    (the family's frame size), then the lock state is read back. Blocks still unlocked after an
+ *    intermittent RF error are tried again, up to `tagRetries` more passes; a refusal (the tag
+ *    says "locked"/"not available") is not retried. Every requested block ends up in the result
+ *    as locked, already locked or failed: a partial lock is reported, never hidden.
  */
 
 import { performance } from 'node:perf_hooks';
@@ -37,8 +42,6 @@ import { bytesEqual, bytesToHex, concatBytes, copyBytes, type FrameSplitter } fr
 import {
   DSFID_ISO28560_2,
   detectAndDecode,
-  encodeIso28560_2,
-  encodeIso28560_3,
   padToBlocks,
   type AfiPair,
   type LibraryItemTag,
@@ -49,6 +52,8 @@ import {
   RFID_FINAL_ERRORS,
   resolveAfiPair,
   rfidError,
+  type BlockLockFailure,
+  type BlockLockResult,
   type InventoryEntry,
   type InventoryOptions,
   type ItemTagInput,
@@ -62,6 +67,7 @@ import {
   type TagUid,
 } from './index.ts';
 import { loadNativeBinding, type SerialBinding } from '../serial.ts';
+import { encodeItemImage } from './item-image.ts';
 
 
 export interface SerialRfidOptions {
@@ -108,6 +114,8 @@ export interface ReaderFamily {
   responseTimeoutMs: number;
   maxBlocksPerRead: number;
   maxBlocksPerWrite: number;
+  /** Blocks one lock request covers (3M 08 locks one block; FEIG [B0 22] up to 32 of 4 bytes). */
+  maxBlocksPerLock: number;
 }
 
 export interface LineCounters {
@@ -253,6 +261,10 @@ export abstract class SerialRfidReader extends Device<RfidEvents> implements Rfi
   protected abstract protoSetEas(uid: TagUid, on: boolean): Promise<void>;
   protected abstract protoGetDsfid(uid: TagUid): Promise<number>;
   protected abstract protoWriteDsfid(uid: TagUid, dsfid: number): Promise<void>;
+  /** Locks `count` consecutive blocks (at most `maxBlocksPerLock`); rejects at the first that fails. */
+  protected abstract protoLockBlocks(uid: TagUid, firstBlock: number, count: number): Promise<void>;
+  /** Lock flags of `count` blocks (at most `maxBlocksPerRead`). */
+  protected abstract protoReadLocks(uid: TagUid, firstBlock: number, count: number): Promise<boolean[]>;
 
   /**
    * One request/answer exchange. `accept` turns a CRC-valid frame into the answer, returns
@@ -501,27 +513,7 @@ export abstract class SerialRfidReader extends Device<RfidEvents> implements Rfi
   async writeItemTag(uidIn: TagUid, item: ItemTagInput): Promise<LibraryItemTag> {
     const uid = uidOf(uidIn);
     const model = item.model ?? this.tagModel;
-    let encoded: Uint8Array;
-    if (model === 'iso28560-3') {
-      const r = encodeIso28560_3({
-        typeOfUsage: item.typeOfUsage ?? 1,
-        primaryItemId: item.primaryItemId,
-        partsInSet: item.setInfo?.partsInSet ?? 1,
-        partNumber: item.setInfo?.partNumber ?? 1,
-        ...(item.ownerLibrary !== undefined ? { isil: item.ownerLibrary } : {}),
-      });
-      if (!r.ok) throw rfidError(RFID_ERROR.badRequest, `cannot encode ISO 28560-3: ${r.error.message}`);
-      encoded = r.bytes;
-    } else {
-      const r = encodeIso28560_2({
-        primaryItemId: item.primaryItemId,
-        typeOfUsage: item.typeOfUsage ?? 0x10,
-        ...(item.ownerLibrary !== undefined ? { ownerInstitution: item.ownerLibrary } : {}),
-        ...(item.setInfo !== undefined ? { setInfo: item.setInfo } : {}),
-      });
-      if (!r.ok) throw rfidError(RFID_ERROR.badRequest, `cannot encode ISO 28560-2: ${r.error.message}`);
-      encoded = r.bytes;
-    }
+    const encoded = encodeItemImage(item, this.tagModel);
     // Old data beyond the new image would read as extension blocks / trailing elements: clear it.
     const old = await this.readUserData(uid);
     const blocks = Math.max(Math.ceil(encoded.length / 4), usedBlocks(old));
@@ -542,6 +534,103 @@ export abstract class SerialRfidReader extends Device<RfidEvents> implements Rfi
     const known = this.present.get(uid);
     if (known) known.tag = { ...known.tag, item: det.tag, data: image, dsfid: wantDsfid };
     return det.tag;
+  }
+
+  // ---------------------------------------------------------------------------------- locking
+
+  async blockCount(uidIn: TagUid): Promise<number> {
+    const uid = uidOf(uidIn);
+    return this.tagRetry(() => this.protoBlockCount(uid));
+  }
+
+  async readLocks(uidIn: TagUid, firstBlock: number, count: number): Promise<boolean[]> {
+    const uid = uidOf(uidIn);
+    this.checkRange(firstBlock, count);
+    const out: boolean[] = [];
+    for (let at = 0; at < count; at += this.family.maxBlocksPerRead) {
+      const n = Math.min(this.family.maxBlocksPerRead, count - at);
+      out.push(...(await this.tagRetry(() => this.protoReadLocks(uid, firstBlock + at, n))));
+    }
+    return out;
+  }
+
+  async lockBlocks(uidIn: TagUid, blocksIn: readonly number[]): Promise<BlockLockResult> {
+    const uid = uidOf(uidIn);
+    if (!Array.isArray(blocksIn) || blocksIn.length === 0) throw rfidError(RFID_ERROR.badRequest, 'lockBlocks: give at least one block number');
+    for (const b of blocksIn) {
+      if (!Number.isInteger(b) || b < 0 || b > 255) throw rfidError(RFID_ERROR.badRequest, `lockBlocks: block ${JSON.stringify(b)} is not a block number 0–255`);
+    }
+    const blocks = [...new Set(blocksIn)].sort((a, b) => a - b);
+    const failures = new Map<number, BlockLockFailure>();
+    const fail = (block: number, err: DeviceError): void => void failures.set(block, { block, code: err.code, message: err.message });
+
+    // The tag's size first: a block past its end is reported, not sent.
+    const size = await this.blockCount(uid);
+    const inRange = blocks.filter((b) => b < size);
+    for (const b of blocks) if (b >= size) fail(b, rfidError(RFID_ERROR.blockUnavailable, `${uid} has blocks 0–${size - 1}; there is no block ${b}`));
+    const result = (locked: number[], alreadyLocked: number[]): BlockLockResult => ({
+      uid,
+      locked,
+      alreadyLocked,
+      failed: [...failures.values()].sort((a, b) => a.block - b.block),
+    });
+    if (inRange.length === 0) return result([], []);
+
+    const first = inRange[0]!;
+    const span = inRange[inRange.length - 1]! - first + 1;
+    const stateOf = async (): Promise<boolean[]> => this.readLocks(uid, first, span);
+    const before = await stateOf();
+    const alreadyLocked = inRange.filter((b) => before[b - first]);
+    let pending = inRange.filter((b) => !before[b - first]);
+    const locked: number[] = [];
+
+    for (let pass = 0; pending.length > 0 && pass <= this.tagRetries; pass++) {
+      let retryable = false;
+      let readerGone: DeviceError | undefined;
+      for (const run of runs(pending, this.family.maxBlocksPerLock)) {
+        try {
+          await this.protoLockBlocks(uid, run[0]!, run.length);
+          for (const b of run) failures.delete(b);
+        } catch (e) {
+          const err = asDeviceError(e);
+          for (const b of run) fail(b, err);
+          if (err.code === RFID_ERROR.rfError) retryable = true;
+          if (err.code === RFID_ERROR.unplugged || err.code === RFID_ERROR.closed || err.code === RFID_ERROR.notOpen) {
+            readerGone = err;
+            break;
+          }
+        }
+      }
+      if (readerGone) {
+        for (const b of pending) if (!failures.has(b)) fail(b, new DeviceError(readerGone.code, `lock not confirmed: ${readerGone.message}`));
+        break;
+      }
+      // Read back what the tag says now: the only judge of what is locked (a lock run that
+      // failed half-way has locked the blocks before the failing one).
+      let now: boolean[];
+      try {
+        now = await stateOf();
+      } catch (e) {
+        const err = asDeviceError(e);
+        for (const b of pending) if (!failures.has(b)) fail(b, rfidError(RFID_ERROR.verifyFailed, `lock state could not be read back: ${err.message}`));
+        break;
+      }
+      for (const b of pending) {
+        if (now[b - first]) {
+          locked.push(b);
+          failures.delete(b);
+        } else if (!failures.has(b)) {
+          fail(b, rfidError(RFID_ERROR.verifyFailed, `${uid} block ${b}: the tag accepted the lock but reads as unlocked`));
+        }
+      }
+      pending = pending.filter((b) => !now[b - first]);
+      if (!retryable) break;
+    }
+    locked.sort((a, b) => a - b);
+    const out = result(locked, alreadyLocked);
+    if (out.failed.length > 0) this.log.warn({ uid, locked: out.locked, failed: out.failed.map((f) => [f.block, f.code]) }, 'blocks not locked');
+    else this.log.info({ uid, locked: out.locked, alreadyLocked }, 'blocks locked');
+    return out;
   }
 
   // --------------------------------------------------------------------------------- private
@@ -846,6 +935,17 @@ export abstract class SerialRfidReader extends Device<RfidEvents> implements Rfi
     for (const uid of [...this.arrivalFailures.keys()]) if (!seen.has(uid)) this.arrivalFailures.delete(uid);
     this.emit('inventory.completed', { uids: [...seen], durationMs: this.now() - started });
   }
+}
+
+/** Consecutive runs of sorted block numbers, each at most `max` long. */
+function runs(sorted: readonly number[], max: number): number[][] {
+  const out: number[][] = [];
+  for (const b of sorted) {
+    const last = out[out.length - 1];
+    if (last && last[last.length - 1] === b - 1 && last.length < max) last.push(b);
+    else out.push([b]);
+  }
+  return out;
 }
 
 function delay(ms: number): Promise<void> {

@@ -9,6 +9,12 @@
  *   28 lock AFI         MODE [UID]                          → –
  *   29 write DSFID      MODE [UID] DSFID                    → –
  *   2B system info      MODE [UID]                          → DSFID UID[8] AFI MEM-SIZE[2] IC-REF
+ *   22 lock blocks      MODE [UID] DB-ADR DB-N              → –; STATUS 0x03 → DB-ADR-E;
+ *                                                             STATUS 0x95 → ISO-ERROR DB-ADR-E
+ *   2C block security   MODE [UID] DB-ADR DB-N              → DB-N, n × SEC-STATUS
+ *   (22 and 2C: FEIG ISC.MR/PR/PRH101 manual H60301-3e §6.1.3 and §6.1.13; CPR30 manual H01114
+ *   §6.1.5. DB-ADR-E is the block where locking stopped: the blocks before it are locked, the
+ *   ones from it on are not. SEC-STATUS bit 0 = block locked, ISO 15693-3 block security status.)
  *   02 stay quiet / 25 select / 26 reset to ready: MODE [UID] → –
  * [B1] custom commands: MFR CMD MODE [UID]; NXP (MFR 0x04) A2 set EAS, A3 reset EAS, A4 lock EAS,
  *   A5 EAS alarm (FEIG ISC.MR/PR101 manual §8.3).
@@ -75,6 +81,7 @@ export type FeigAckType =
 export type FeigRequest =
   | ({ type: 'inventory'; mode?: number } & Addr)
   | ({ type: 'readBlocks'; firstBlock: number; blockCount: number; withSecurity?: boolean } & FeigTarget & Addr)
+  | ({ type: 'lockBlocks' | 'blockSecurity'; firstBlock: number; blockCount: number } & FeigTarget & Addr)
   | ({ type: 'writeBlocks'; firstBlock: number; blockSize?: number; data: Uint8Array } & FeigTarget & Addr)
   | ({ type: 'writeAfi'; afi: number } & FeigTarget & Addr)
   | ({ type: 'writeDsfid'; dsfid: number } & FeigTarget & Addr)
@@ -112,6 +119,10 @@ export type FeigResponse =
       icReference?: number;
     } & RBase)
   | ({ type: FeigAckType } & RBase)
+  /** `errorBlock` (DB-ADR-E): where locking stopped, after STATUS 0x03 or 0x95. */
+  | ({ type: 'lockBlocks'; errorBlock?: number } & RBase)
+  /** One SEC-STATUS byte per block asked for (bit 0: locked). */
+  | ({ type: 'blockSecurity'; security: number[] } & RBase)
   | ({ type: 'easAlarm'; data: Uint8Array } & RBase)
   | ({ type: 'softwareVersion'; data: Uint8Array } & RBase)
   | ({ type: 'raw'; command: number; data: Uint8Array } & RBase);
@@ -165,6 +176,8 @@ const ISO_SUB: Record<string, number> = {
   lockAfi: FEIG_ISO.lockAfi,
   writeDsfid: FEIG_ISO.writeDsfid,
   systemInfo: FEIG_ISO.systemInfo,
+  lockBlocks: FEIG_ISO.lockBlocks,
+  blockSecurity: FEIG_ISO.blockSecurity,
 };
 const ISO_TYPE = new Map<number, string>(Object.entries(ISO_SUB).map(([k, v]) => [v, k]));
 
@@ -223,6 +236,10 @@ export function encodeFeigRequest(req: FeigRequest, options: FeigCodecOptions = 
         reorder(req.data, size, order),
       );
     }
+    case 'lockBlocks':
+    case 'blockSecurity':
+      if (req.blockCount < 1) throw new RangeError(`${req.type}: blockCount must be at least 1`);
+      return iso(ISO_SUB[req.type] ?? 0, targetBytes(req), [byte('firstBlock', req.firstBlock), byte('blockCount', req.blockCount)]);
     case 'writeAfi':
       return iso(FEIG_ISO.writeAfi, targetBytes(req), [byte('afi', req.afi)]);
     case 'writeDsfid':
@@ -314,6 +331,13 @@ export function decodeFeigRequest(bytes: Uint8Array, options: FeigCodecOptions =
       if (tg.mode & FEIG_READ_MODE_SECURITY) req.withSecurity = true;
       return ok(req);
     }
+    case 'lockBlocks':
+    case 'blockSecurity': {
+      const tg = target(1);
+      if (!tg || tg.next + 2 !== data.length) return bad('expected MODE [UID] DB-ADR DB-N');
+      if ((data[tg.next + 1] ?? 0) === 0) return bad('DB-N is 0');
+      return ok({ type, address, ...tg.t, firstBlock: data[tg.next] ?? 0, blockCount: data[tg.next + 1] ?? 0 });
+    }
     case 'writeBlocks': {
       const tg = target(1);
       if (!tg || tg.next + 3 > data.length) return bad('expected MODE [UID] DB-ADR DB-N DB-SIZE data');
@@ -369,6 +393,13 @@ export function encodeFeigResponse(res: FeigResponse, options: FeigCodecOptions 
       options,
     );
 
+  if (res.type === 'lockBlocks') {
+    // The two error answers name the block where locking stopped (DB-ADR-E).
+    const at = res.errorBlock === undefined ? [] : [byte('errorBlock', res.errorBlock)];
+    if (res.status === FEIG_STATUS.isoError) return frame([...(res.isoError === undefined ? [] : [byte('isoError', res.isoError)]), ...at]);
+    if (res.status === FEIG_STATUS.writeError) return frame(at);
+    return frame([]);
+  }
   if (res.status === FEIG_STATUS.isoError && res.isoError !== undefined && res.type !== 'raw') {
     return frame([byte('isoError', res.isoError)]);
   }
@@ -390,6 +421,8 @@ export function encodeFeigResponse(res: FeigResponse, options: FeigCodecOptions 
       }
       return frame(concatBytes(...parts));
     }
+    case 'blockSecurity':
+      return frame([byte('block count', res.security.length), ...res.security.map((v) => byte('security', v))]);
     case 'systemInfo': {
       if (res.uid === undefined) return frame([]);
       return frame([
@@ -482,6 +515,18 @@ export function decodeFeigResponse(
         blocks.push({ security: data[at] ?? 0, data: reorder(data.subarray(at + 1, at + 1 + size), size, order) });
       }
       return ok({ type, ...base, blockSize: size, blocks });
+    }
+    case 'lockBlocks': {
+      // STATUS 0x95: ISO-ERROR DB-ADR-E; STATUS 0x03: DB-ADR-E (manual §6.1.3).
+      const at = status === FEIG_STATUS.isoError ? 1 : status === FEIG_STATUS.writeError ? 0 : -1;
+      if (at >= 0 && data.length > at) return ok({ type, ...base, errorBlock: data[at] ?? 0 });
+      return ok({ type, ...base });
+    }
+    case 'blockSecurity': {
+      if (!carries || data.length === 0) return ok({ type, ...base, security: [] });
+      const count = data[0] ?? 0;
+      if (data.length !== 1 + count) return bad(`${count} security bytes announced, ${data.length - 1} sent`);
+      return ok({ type, ...base, security: Array.from(data.subarray(1)) });
     }
     case 'systemInfo': {
       if (!carries || data.length === 0) return ok({ type, ...base });

@@ -18,6 +18,8 @@ export const FEIG_CMD = {
 export const FEIG_ISO = {
   inventory: 0x01,
   stayQuiet: 0x02,
+  /** [0x22] Lock Multiple Blocks: MODE [UID] DB-ADR DB-N (ISC.MR/PR101 manual H60301-3e §6.1.3). */
+  lockBlocks: 0x22,
   readBlocks: 0x23,
   writeBlocks: 0x24,
   select: 0x25,
@@ -26,8 +28,15 @@ export const FEIG_ISO = {
   lockAfi: 0x28,
   writeDsfid: 0x29,
   systemInfo: 0x2b,
+  /** [0x2C] Get Multiple Block Security Status: MODE [UID] DB-ADR DB-N → DB-N SEC-STATUS… (§6.1.13). */
   blockSecurity: 0x2c,
 } as const;
+
+/**
+ * Block security status byte (SEC-STATUS of [B0 23] with MODE.SEC and of [B0 2C]): ISO/IEC 15693-3
+ * "block security status", bit 0 = the block is locked (write-protected for good).
+ */
+export const ISO15693_BLOCK_LOCKED = 0x01;
 
 /** [B1] NXP (MFR 0x04) ICODE SLI custom commands ("8.3 Philips ISO15693 I-Code SLI Custom Commands"). */
 export const FEIG_NXP = {

@@ -26,6 +26,7 @@ export {
   FEIG_TR_TYPE_ISO15693,
   FEIG_STATUS,
   ISO15693_ERROR_NAMES,
+  ISO15693_BLOCK_LOCKED,
   feigStatusName,
   feigStatusCarriesData,
 } from './constants.ts';
