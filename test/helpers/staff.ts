@@ -1,0 +1,56 @@
+/**
+ * Staff logins for tests (daemon/auth): a session cookie for fetch and socket.io-client, and a
+ * login through the real /login page for playwright. The demo store has staff/staff and admin/admin.
+ */
+import { spawn } from 'node:child_process';
+import type { Page } from 'playwright-core';
+import { KIOSK_BIN, type RunResult } from './process.ts';
+
+/**
+ * Logs in over POST /api/login and returns the Cookie header value (`kiosk_session=…`) for fetch
+ * (`headers: { cookie }`) or socket.io-client (`extraHeaders: { cookie }`). Throws with the
+ * daemon's answer when the login is refused.
+ */
+export async function loginCookie(baseUrl: string, user: string, password: string): Promise<string> {
+  const res = await fetch(new URL('/api/login', baseUrl), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ user, password }),
+  });
+  const body = await res.text();
+  if (res.status !== 200) throw new Error(`login as ${user} refused: HTTP ${res.status} ${body}`);
+  const setCookie = res.headers.get('set-cookie');
+  const m = setCookie ? /(?:^|,\s*)(kiosk_session=[^;]+)/.exec(setCookie) : null;
+  if (!m) throw new Error(`login as ${user}: no kiosk_session cookie in the answer (${setCookie ?? 'no Set-Cookie'})`);
+  return m[1]!;
+}
+
+/** Logs a playwright page in through the /login form; ends on the page the login leads to. */
+export async function loginInBrowser(page: Page, baseUrl: string, user: string, password: string, next?: string): Promise<void> {
+  const url = new URL('/login', baseUrl);
+  if (next) url.searchParams.set('next', next);
+  await page.goto(url.toString());
+  await page.getByLabel('User name').fill(user);
+  await page.getByLabel('Password').fill(password);
+  await Promise.all([page.waitForURL((u) => u.pathname !== '/login', { timeout: 10_000 }), page.getByRole('button', { name: 'Log in' }).click()]);
+}
+
+/** Runs `kiosk ARGS…` with `input` on standard input (e.g. a password for --password-stdin). */
+export function runKioskWithInput(args: string[], input: string, env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [KIOSK_BIN, ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const t = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`kiosk ${args.join(' ')} timed out\n${stdout}\n${stderr}`));
+    }, timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(t);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(input);
+  });
+}
