@@ -16,6 +16,7 @@ import { IdentifyView } from './views/IdentifyView.tsx';
 import { ItemsView } from './views/ItemsView.tsx';
 import { MenuView } from './views/MenuView.tsx';
 import { OutOfOrderView } from './views/OutOfOrderView.tsx';
+import { PickupView } from './views/PickupView.tsx';
 import { ReceiptView } from './views/ReceiptView.tsx';
 import { RenewView } from './views/RenewView.tsx';
 
@@ -36,7 +37,7 @@ export function App({ machine, onGesture }: { machine: KioskMachine; onGesture?:
   }, [ctx.language, ctx.prefs.highContrast, ctx.prefs.largeText, ctx.config.libraryName, i]);
 
   const phase = (name: string) => {
-    for (const p of ['loading', 'ready', 'renewing', 'failed', 'sending', 'choosing', 'waiting', 'checking', 'pin', 'checkingPin', 'decide'] as const) {
+    for (const p of ['loading', 'ready', 'renewing', 'failed', 'sending', 'choosing', 'waiting', 'checking', 'pin', 'checkingPin', 'decide', 'entry', 'opening', 'open'] as const) {
       if (snap.matches({ session: { flow: { [name]: p } } } as never)) return p;
     }
     return 'loading';
@@ -80,6 +81,11 @@ export function App({ machine, onGesture }: { machine: KioskMachine; onGesture?:
     case 'account': {
       const p = phase('account');
       body = <AccountView phase={p === 'ready' || p === 'failed' ? p : 'loading'} />;
+      break;
+    }
+    case 'pickup': {
+      const p = phase('pickup');
+      body = <PickupView phase={p === 'opening' || p === 'open' || p === 'failed' ? p : p === 'decide' ? 'opening' : 'entry'} />;
       break;
     }
     case 'receipt':

@@ -29,6 +29,7 @@ const keyed: ReadonlySet<CommandName> = new Set<CommandName>([
   'session.renew',
   'session.receipt',
   'session.end',
+  'locker.pickup',
 ]);
 
 /** A random idempotency key; randomUUID needs a secure context (localhost is one), else fall back. */

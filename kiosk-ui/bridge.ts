@@ -68,6 +68,10 @@ export function daemonLink(api: KioskApi, o: DaemonLinkOptions = {}) {
           return send({ type: 'account.result', seq: c.seq, result: await api.command('session.account', {}) });
         case 'receipt':
           return send({ type: 'receipt.result', seq: c.seq, result: await api.command('session.receipt', { kind: c.kind }) });
+        case 'lockerPickup':
+          return send({ type: 'lockerPickup.result', seq: c.seq, result: await api.command('locker.pickup', { ...(c.code === null ? {} : { code: c.code }), language: c.language }) });
+        case 'lockerWaiting':
+          return send({ type: 'lockerWaiting.result', seq: c.seq, result: await api.command('locker.waiting', {}) });
         case 'language':
           await api.command('session.language', { language: c.language });
           return;

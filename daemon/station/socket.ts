@@ -17,7 +17,7 @@ import {
   type UiConfig,
 } from '../../protocols/kiosk-api/events.ts';
 import type { PadModel } from './pad.ts';
-import type { Station } from './station.ts';
+import type { LockerPickupPort, Station } from './station.ts';
 
 export interface KioskSocketOptions {
   io: Server;
@@ -27,6 +27,11 @@ export interface KioskSocketOptions {
   backend: () => Promise<BackendView>;
   config: UiConfig;
   logger: Logger;
+  /**
+   * The locker service (daemon/lockers), when a locker bank is configured: the kiosk then offers the
+   * locker pickup (UiConfig.locker) and `locker.pickup` / `locker.waiting` reach it.
+   */
+  lockers?: LockerPickupPort | null;
 }
 
 export function attachKioskSocket(o: KioskSocketOptions): Namespace<ClientToServerEvents, ServerToClientEvents> {
@@ -37,7 +42,7 @@ export function attachKioskSocket(o: KioskSocketOptions): Namespace<ClientToServ
     pad: o.pad.state(),
     devices: o.devices(),
     backend: await o.backend(),
-    config: o.config,
+    config: { ...o.config, locker: !!o.lockers },
   });
   o.pad.on('changed', (p) => ns.emit('pad.changed', p));
   o.station.on('session.changed', (s) => ns.emit('session.changed', s));
@@ -51,6 +56,8 @@ export function attachKioskSocket(o: KioskSocketOptions): Namespace<ClientToServ
     'session.receipt': (a: { key: string; kind: 'print' | 'email' | 'none' }) => o.station.receipt(a),
     'session.language': (a: { language: 'en' | 'sl' | 'lv' | 'hu' }) => o.station.setLanguage(a.language),
     'session.end': (a: { key: string }) => o.station.end(a),
+    'locker.pickup': (a: { key: string; code?: string; language?: 'en' | 'sl' | 'lv' | 'hu' }) => o.station.lockerPickup(o.lockers ?? null, a),
+    'locker.waiting': () => o.station.lockerWaiting(o.lockers ?? null),
   };
 
   ns.on('connection', (socket) => {

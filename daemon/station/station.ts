@@ -10,7 +10,19 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { messageKey, type KioskLanguage, type ReasonCode } from '../../protocols/kiosk-api/reasons.ts';
-import type { AccountView, Envelope, ItemOutcome, PatronView, RoutingView, SessionView, UiLanguage } from '../../protocols/kiosk-api/events.ts';
+import type {
+  AccountView,
+  Envelope,
+  ItemOutcome,
+  LockerCompartmentView,
+  LockerPickupResult,
+  LockerWaitingView,
+  PatronView,
+  RoutingView,
+  SessionView,
+  UiLanguage,
+} from '../../protocols/kiosk-api/events.ts';
+import { reasonCodes } from '../../protocols/kiosk-api/reasons.ts';
 import type { RfidReader } from '../../drivers/rfid/index.ts';
 import type { ReceiptPrinter } from '../../drivers/printer/index.ts';
 import type { Receipt, ReceiptSection } from '../../drivers/receipt/receipt.ts';
@@ -37,6 +49,30 @@ export interface StationOptions {
   rfidSecurity: boolean;
 }
 
+/**
+ * What the station needs of the locker service (daemon/lockers; the contract in
+ * notes/locker-contract.md), structurally, so the station does not depend on how lockers work.
+ */
+export type LockerPickupFailure = 'code_unknown' | 'code_used' | 'hold_expired' | 'nothing_ready' | 'door_failed' | 'locker_offline' | 'patron_refused' | 'too_many_attempts';
+export type LockerPickupOutcome =
+  | {
+      ok: true;
+      patron: string;
+      compartments: Array<{
+        bank: string;
+        bankName: string;
+        number: string;
+        items: Array<{ barcode: string; title: string; dueDate: string | null; ok: boolean; reason?: string; message?: string }>;
+      }>;
+    }
+  | { ok: false; code: LockerPickupFailure; message: string; compartment?: string };
+
+export interface LockerPickupPort {
+  pickupByCode(code: string, opts: { idempotencyKey: string; language?: string }): Promise<LockerPickupOutcome>;
+  pickupForPatron(patronBarcode: string, opts: { idempotencyKey: string; language?: string }): Promise<LockerPickupOutcome>;
+  readyFor(patronBarcode: string): Array<{ bank: string; number: string; items: number; expiresAt: string }>;
+}
+
 interface Session {
   id: string;
   patron: PatronSummary | null;
@@ -45,6 +81,14 @@ interface Session {
   language: UiLanguage;
   /** What the receipt lists: loans, returns and renewals of this session. */
   kinds: Map<string, 'checkout' | 'checkin' | 'renew'>;
+  /**
+   * The patron whose holds a pickup code collected. The code opens their compartment and lets the
+   * receipt go to their e-mail address; it does not identify them for anything else (no PIN was
+   * given), so it is kept apart from `patronBarcode`.
+   */
+  pickupPatron: PatronSummary | null;
+  /** The compartments opened in this session, for the receipt ("compartment 07"). */
+  lockers: Array<{ bankName: string; number: string }>;
 }
 
 export interface StaffFlag {
@@ -102,6 +146,8 @@ export class Station extends EventEmitter {
         outcomes: [],
         language: language ?? this.o.site.language,
         kinds: new Map(),
+        pickupPatron: null,
+        lockers: [],
       };
     }
     return this.session;
@@ -334,6 +380,87 @@ export class Station extends EventEmitter {
     return { ok: true, data: { language } };
   }
 
+  // ------------------------------------------------------------------ locker pickup
+
+  /** What waits in a locker for the identified patron (the menu offers the pickup when there is some). */
+  lockerWaiting(lockers: LockerPickupPort | null): Result<LockerWaitingView> {
+    const s = this.session;
+    if (!s?.patronBarcode) return fail('unknown_patron');
+    if (!lockers) return { ok: true, data: { compartments: [] } };
+    return { ok: true, data: { compartments: lockers.readyFor(s.patronBarcode) } };
+  }
+
+  /**
+   * Locker pickup (domain.md §8.3): with a one-time code, the code's holds; without, the identified
+   * patron's. The locker service opens the door and records the loans when the door reports open;
+   * here the loans join the session like any checkout, so the receipt path prints or e-mails them
+   * with their due dates and the compartment. A refusal is an envelope whose messageKey is
+   * `locker.<code>`; the compartment (when known) is in the details.
+   */
+  async lockerPickup(lockers: LockerPickupPort | null, args: { key: string; code?: string; language?: UiLanguage }): Promise<Result<LockerPickupResult>> {
+    return this.onceOnly(args.key, async () => {
+      if (!lockers) return lockerFail('locker_unavailable');
+      // The patron's own language once identified; with a code, the language on the screen.
+      const identified = !!this.session?.patronBarcode;
+      const language = (identified ? this.session?.language : args.language) ?? this.session?.language ?? this.o.site.language;
+      const opts = { idempotencyKey: args.key, language };
+      let r: LockerPickupOutcome;
+      if (args.code !== undefined) {
+        r = await lockers.pickupByCode(args.code, opts);
+      } else {
+        const patron = this.session?.patronBarcode;
+        if (!patron) return fail('unknown_patron');
+        r = await lockers.pickupForPatron(patron, opts);
+      }
+      if (!r.ok) {
+        this.o.logger.info({ code: r.code, compartment: r.compartment ?? null, byCode: args.code !== undefined }, 'locker pickup refused');
+        return lockerFail(r.code, { message: r.message, ...(r.compartment ? { compartment: r.compartment } : {}) });
+      }
+      const s = this.ensureSession(language);
+      if (!identified) s.language = language;
+      let who: PatronSummary | null = s.patron && s.patronBarcode === r.patron ? s.patron : null;
+      if (!who) {
+        const look = await this.o.backend.lookupPatron(r.patron, { language: s.language });
+        who = look.ok ? look.patron : null;
+        if (!s.patronBarcode) s.pickupPatron = who;
+      }
+      const compartments: LockerCompartmentView[] = r.compartments.map((c) => ({
+        bank: c.bank,
+        bankName: c.bankName,
+        number: c.number,
+        items: c.items.map((it) => this.pickupOutcome(c, it)),
+      }));
+      for (const c of compartments) {
+        if (!s.lockers.some((l) => l.bankName === c.bankName && l.number === c.number)) s.lockers.push({ bankName: c.bankName, number: c.number });
+        for (const o of c.items) this.record(o, 'checkout');
+      }
+      this.o.logger.info(
+        { session: s.id, patron: r.patron, compartments: compartments.map((c) => `${c.bank}/${c.number}`), items: compartments.reduce((n, c) => n + c.items.length, 0) },
+        'locker pickup',
+      );
+      return { ok: true, data: { compartments, patron: who ? { displayName: who.firstName, hasEmail: !!who.email } : null } };
+    });
+  }
+
+  private pickupOutcome(
+    c: { bank: string; number: string },
+    it: { barcode: string; title: string; dueDate: string | null; ok: boolean; reason?: string; message?: string },
+  ): ItemOutcome {
+    const reason = it.ok ? null : isReason(it.reason) ? it.reason : null;
+    return {
+      barcode: it.barcode,
+      title: it.title,
+      status: it.ok ? 'done' : 'refused',
+      reason,
+      messageKey: reason ? messageKey(reason) : it.ok ? null : 'locker.item_not_lent',
+      details: { bank: c.bank, compartment: c.number, ...(it.ok || !it.message ? {} : { message: it.message }) },
+      dueDate: it.ok ? it.dueDate : null,
+      routing: null,
+      units: [],
+      fine: null,
+    };
+  }
+
   // ------------------------------------------------------------------ receipt
 
   /** The receipt of this session: loans, renewals and returns, and what was not done. */
@@ -356,11 +483,16 @@ export class Station extends EventEmitter {
     if (renewed.length) sections.push({ kind: 'renewals', items: renewed.map(loanLine) });
     const returns = done('checkin');
     if (returns.length) sections.push({ kind: 'returns', items: returns.map((o) => ({ title: o.title, barcode: o.barcode })) });
+    if (s.lockers.length) sections.push({ kind: 'note', lines: s.lockers.map((l) => lockerReceiptLine(s.language, l)) });
     const notDone = s.outcomes.filter((o) => o.status !== 'done');
     if (notDone.length) {
       sections.push({
         kind: 'not-processed',
-        items: notDone.map((o) => ({ title: o.title, barcode: o.barcode, message: o.status === 'security_failed' ? 'Please show this item at the desk.' : (o.reason ?? '') })),
+        items: notDone.map((o) => ({
+          title: o.title,
+          barcode: o.barcode,
+          message: o.status === 'security_failed' ? 'Please show this item at the desk.' : (o.reason ?? (typeof o.details.message === 'string' ? o.details.message : '')),
+        })),
       });
     }
     return {
@@ -390,8 +522,9 @@ export class Station extends EventEmitter {
         return { ok: true, data: { printed: true, emailed: false, reprintPending: false } };
       }
       const s = this.session;
-      if (!s?.patronBarcode || !this.o.mailer) return fail('email_unavailable');
-      const info = await this.o.backend.patronInformation(s.patronBarcode);
+      const toPatron = s?.patronBarcode ?? s?.pickupPatron?.barcode ?? null;
+      if (!s || !toPatron || !this.o.mailer) return fail('email_unavailable');
+      const info = await this.o.backend.patronInformation(toPatron);
       const to = info.ok ? info.patron.email : null;
       if (!to) return fail('email_unavailable');
       try {
@@ -418,6 +551,25 @@ export class Station extends EventEmitter {
       return { ok: true, data: { ended: !!s } };
     });
   }
+}
+
+function lockerFail<T>(code: string, details?: Record<string, unknown>): Result<T> {
+  return { ok: false, error: { code, messageKey: `locker.${code}`, ...(details ? { details } : {}) } };
+}
+
+function isReason(code: string | undefined): code is ReasonCode {
+  return code !== undefined && (reasonCodes as readonly string[]).includes(code);
+}
+
+/** The receipt's line for an opened compartment, in the receipt language. */
+function lockerReceiptLine(lang: UiLanguage, l: { bankName: string; number: string }): string {
+  const t = {
+    en: `Collected from locker compartment ${l.number} (${l.bankName})`,
+    sl: `Prevzeto iz predala ${l.number} paketnika (${l.bankName})`,
+    lv: `Saņemts no pakomāta nodalījuma ${l.number} (${l.bankName})`,
+    hu: `Átvéve a csomagautomata ${l.number}. rekeszéből (${l.bankName})`,
+  };
+  return t[lang];
 }
 
 function receiptSubject(lang: UiLanguage): string {

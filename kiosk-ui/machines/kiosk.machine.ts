@@ -14,7 +14,7 @@
  * Results are stamped with the session's sequence number; a late reply of an ended session is
  * dropped.
  */
-import { assign, enqueueActions, fromCallback, sendTo, setup } from 'xstate';
+import { assign, enqueueActions, fromCallback, raise, sendTo, setup } from 'xstate';
 import type {
   AccountView,
   BackendView,
@@ -23,6 +23,8 @@ import type {
   Envelope,
   ItemOutcome,
   KioskState,
+  LockerPickupResult,
+  LockerWaitingView,
   PadEntry,
   PadState,
   PatronView,
@@ -60,7 +62,10 @@ export type DaemonCommand =
   | { type: 'account'; seq: number }
   | { type: 'receipt'; seq: number; kind: ReceiptKind }
   | { type: 'language'; language: UiLanguage }
-  | { type: 'end'; seq: number };
+  | { type: 'end'; seq: number }
+  /** code null: the identified patron's holds (card + PIN); else the one-time pickup code. */
+  | { type: 'lockerPickup'; seq: number; code: string | null; language: UiLanguage }
+  | { type: 'lockerWaiting'; seq: number };
 
 /** Facts the daemon reports (socket events), and the connection itself. */
 export type DaemonFact =
@@ -78,12 +83,15 @@ export type DaemonResult =
   | { type: 'checkin.result'; seq: number; ref: string; result: Envelope<ItemOutcome> }
   | { type: 'renew.result'; seq: number; result: Envelope<ItemOutcome[]> }
   | { type: 'account.result'; seq: number; result: Envelope<AccountView> }
-  | { type: 'receipt.result'; seq: number; result: Envelope<CommandResults['session.receipt']> };
+  | { type: 'receipt.result'; seq: number; result: Envelope<CommandResults['session.receipt']> }
+  | { type: 'lockerPickup.result'; seq: number; result: Envelope<LockerPickupResult> }
+  | { type: 'lockerWaiting.result'; seq: number; result: Envelope<LockerWaitingView> };
 
 /** What the patron does on screen. */
 export type PatronEvent =
   | { type: 'start.identify' }
   | { type: 'start.return' }
+  | { type: 'start.pickup' }
   | { type: 'identify.submit'; identifier: string }
   | { type: 'pin.submit'; pin: string }
   | { type: 'cancel' }
@@ -91,6 +99,9 @@ export type PatronEvent =
   | { type: 'menu.return' }
   | { type: 'menu.renew' }
   | { type: 'menu.account' }
+  | { type: 'menu.pickup' }
+  | { type: 'pickup.submit'; code: string }
+  | { type: 'pickup.retry' }
   | { type: 'back' }
   | { type: 'finish' }
   | { type: 'barcode.submit'; barcode: string }
@@ -147,6 +158,11 @@ export interface KioskContext {
   receiptDone: { kind: ReceiptKind; printed: boolean; emailed: boolean } | null;
   /** Seconds left on the idle warning, or null when no warning is shown. */
   warningRemainingS: number | null;
+  /** What waits in a locker for the identified patron (null: not asked, or no locker). */
+  lockerWaiting: LockerWaitingView['compartments'] | null;
+  /** The compartments opened in this session (the pickup code itself is never kept). */
+  pickup: LockerPickupResult | null;
+  pickupError: ErrorInfo | null;
 }
 
 export interface KioskInput {
@@ -164,6 +180,7 @@ export const defaultUiConfig: UiConfig = {
   libraryName: '',
   currency: 'EUR',
   locale: { en: 'en-GB', sl: 'sl-SI', lv: 'lv-LV', hu: 'hu-HU' },
+  locker: false,
 };
 
 const defaultPrefs: Prefs = { highContrast: false, largeText: false, muted: false };
@@ -206,6 +223,7 @@ export function unusableEntries(c: Pick<KioskContext, 'pad'>): PadEntry[] {
 
 /** Anything that belongs on a receipt: a loan, return or renewal that happened. */
 export function hasReceiptContent(c: Pick<KioskContext, 'rows' | 'renewResults'>): boolean {
+  // Locker pickups are among the rows (mode checkout), so they count here too.
   return c.rows.some((r) => r.status === 'done' || r.status === 'security_failed') || c.renewResults.some((r) => r.status === 'done');
 }
 
@@ -224,6 +242,46 @@ export function planPad(c: Pick<KioskContext, 'pad' | 'handled'>, mode: ItemMode
   return out;
 }
 
+/** Items waiting in a locker for the identified patron. */
+export function lockerItemsWaiting(c: Pick<KioskContext, 'lockerWaiting'>): number {
+  return (c.lockerWaiting ?? []).reduce((n, w) => n + w.items, 0);
+}
+
+/**
+ * The pickup code in what the patron typed or scanned. The QR in the notification may carry the
+ * bare code or a link with it (`…?code=12345678`, or a `pickup`/`locker` parameter), or a
+ * `PICKUP:`/`LOCKER:` prefix; spaces and dashes people type between groups of digits are dropped.
+ * Returns null when there is no code in it.
+ */
+export function pickupCodeFrom(raw: string): string | null {
+  let v = raw.trim();
+  if (!v) return null;
+  const link = /[?&#](?:code|pickup|locker)=([^&#\s]+)/i.exec(v);
+  if (link) v = decodeURIComponent(link[1]!);
+  else {
+    const prefixed = /^(?:pickup|locker)[:/]+(.+)$/i.exec(v);
+    if (prefixed) v = prefixed[1]!;
+  }
+  v = v.replace(/[\s-]+/g, '');
+  return /^[A-Za-z0-9]{1,64}$/.test(v) ? v : null;
+}
+
+/**
+ * A scan on the attract screen that is a locker pickup QR rather than a library card: the notice's
+ * QR holds the bare 8-digit code (daemon/lockers/codes.ts; cards are barcodes of another length), or
+ * a link or prefix that names the code.
+ */
+export function isPickupQr(raw: string, symbology: string | null = null): boolean {
+  const v = raw.trim();
+  if (/[?&#](?:code|pickup|locker)=|^(?:pickup|locker):/i.test(v)) return pickupCodeFrom(v) !== null;
+  return symbology === 'qr' && /^\d{8}$/.test(v);
+}
+
+/** A failed pickup the patron can fix by entering the code again (a typo, a code of another day). */
+export function pickupRetryable(e: ErrorInfo | null): boolean {
+  return !!e && ['code_unknown', 'code_used', 'invalid_request', 'timeout'].includes(e.code);
+}
+
 function isOk<T>(e: Envelope<T>): e is { ok: true; data: T } {
   return e.ok;
 }
@@ -236,12 +294,16 @@ const activityEvents = [
   'idle.continue',
   'start.identify',
   'start.return',
+  'start.pickup',
   'identify.submit',
   'pin.submit',
   'menu.borrow',
   'menu.return',
   'menu.renew',
   'menu.account',
+  'menu.pickup',
+  'pickup.submit',
+  'pickup.retry',
   'back',
   'finish',
   'barcode.submit',
@@ -278,6 +340,9 @@ const blank = {
   receiptError: null,
   receiptDone: null,
   warningRemainingS: null,
+  lockerWaiting: null,
+  pickup: null,
+  pickupError: null,
 } satisfies Partial<KioskContext>;
 
 export const kioskMachine = setup({
@@ -313,6 +378,12 @@ export const kioskMachine = setup({
       (event.type === 'checkout.result' || event.type === 'checkin.result') && event.seq === context.seq && isOk(event.result) && event.result.data.status === 'done',
     resultOk: ({ context, event }) => 'result' in event && 'seq' in event && event.seq === context.seq && event.result.ok,
     hasSelection: ({ context }) => context.renewSelection.length > 0,
+    lockerConfigured: ({ context }) => context.config.locker === true,
+    lockerItemsWaiting: ({ context }) => lockerItemsWaiting(context) > 0,
+    pickupCodeGiven: ({ event }) =>
+      (event.type === 'pickup.submit' && pickupCodeFrom(event.code) !== null) || (event.type === 'scan.read' && pickupCodeFrom(event.data) !== null),
+    pickupQrScanned: ({ context, event }) => context.config.locker === true && event.type === 'scan.read' && isPickupQr(event.data, event.symbology),
+    pickupRetryable: ({ context }) => pickupRetryable(context.pickupError),
     hasReceiptContent: ({ context }) => hasReceiptContent(context),
     chooseNone: ({ event }) => event.type === 'receipt.choose' && event.kind === 'none',
     countdownOver: ({ context }) => (context.warningRemainingS ?? 0) <= 1,
@@ -485,6 +556,42 @@ export const kioskMachine = setup({
     assignReceiptNone: assign({ receiptDone: { kind: 'none', printed: false, emailed: false } }),
     assignReceiptError: assign(({ context, event }) => (event.type === 'receipt.result' && event.seq === context.seq && !event.result.ok ? { receiptError: event.result.error } : {})),
 
+    // ---- locker pickup
+    sendLockerWaiting: enqueueActions(({ context, enqueue }) => {
+      if (context.config.locker === true && context.patron) enqueue.sendTo('daemon', { type: 'lockerWaiting', seq: context.seq } satisfies DaemonCommand);
+    }),
+    assignLockerWaiting: assign(({ context, event }) =>
+      event.type === 'lockerWaiting.result' && event.seq === context.seq && event.result.ok ? { lockerWaiting: event.result.data.compartments } : {},
+    ),
+    /** The code goes straight from the event to the daemon, like the PIN: it is never kept. */
+    sendPickupCode: sendTo('daemon', ({ context, event }): DaemonCommand => ({
+      type: 'lockerPickup',
+      seq: context.seq,
+      code: pickupCodeFrom(event.type === 'pickup.submit' ? event.code : event.type === 'scan.read' ? event.data : '') ?? '',
+      language: context.language,
+    })),
+    sendPatronPickup: sendTo('daemon', ({ context }): DaemonCommand => ({ type: 'lockerPickup', seq: context.seq, code: null, language: context.language })),
+    assignPickup: assign(({ context, event }) => {
+      if (event.type !== 'lockerPickup.result' || event.seq !== context.seq || !event.result.ok) return {};
+      const r = event.result.data;
+      // The collected items become this session's loans: the goodbye counts them, the receipt lists them.
+      const rows: ItemRow[] = r.compartments.flatMap((c) =>
+        c.items.map((o): ItemRow => ({ ref: `locker:${c.bank}:${o.barcode}`, mode: 'checkout', barcode: o.barcode, title: o.title, status: o.status, outcome: o, error: null })),
+      );
+      const refs = new Set(rows.map((row) => row.ref));
+      return {
+        pickup: r,
+        pickupError: null,
+        rows: [...context.rows.filter((row) => !refs.has(row.ref)), ...rows],
+        handled: [...context.handled, ...rows.map((row) => `checkout:${row.ref}`)],
+        lockerWaiting: [],
+      };
+    }),
+    assignPickupError: assign(({ context, event }) =>
+      event.type === 'lockerPickup.result' && event.seq === context.seq && !event.result.ok ? { pickupError: event.result.error } : {},
+    ),
+    clearPickupError: assign({ pickupError: null }),
+
     // ---- idle
     startCountdown: assign(({ context }) => ({ warningRemainingS: context.config.warningS })),
     tickCountdown: assign(({ context }) => ({ warningRemainingS: Math.max(0, (context.warningRemainingS ?? 1) - 1) })),
@@ -544,11 +651,17 @@ export const kioskMachine = setup({
       on: {
         'start.identify': { target: 'session' },
         'start.return': { target: '#kiosk.session.flow.return' },
+        'start.pickup': { guard: 'lockerConfigured', target: '#kiosk.session.flow.pickup' },
         'pad.changed': [
           { guard: 'cardArrived', target: 'session', actions: ['identifierFromCard', 'assignPad'] },
           { actions: 'assignPad' },
         ],
-        'scan.read': { target: 'session', actions: 'identifierFromEvent' },
+        'scan.read': [
+          // The QR of a pickup notification held to the scanner goes straight to the locker.
+          // Raised again once inside: the session's entry numbers it first, and the code is not kept.
+          { guard: 'pickupQrScanned', target: '#kiosk.session.flow.pickup.entry', actions: raise(({ event }) => event) },
+          { target: 'session', actions: 'identifierFromEvent' },
+        ],
         activity: { target: 'attract', reenter: true },
         'language.set': { target: 'attract', reenter: true, actions: 'setLanguage' },
         'prefs.toggle': { target: 'attract', reenter: true, actions: 'togglePref' },
@@ -619,7 +732,10 @@ export const kioskMachine = setup({
             },
 
             menu: {
+              entry: 'sendLockerWaiting',
               on: {
+                'lockerWaiting.result': { actions: 'assignLockerWaiting' },
+                'menu.pickup': { guard: 'lockerConfigured', target: 'pickup' },
                 'menu.borrow': 'borrow',
                 'menu.return': 'return',
                 'menu.renew': 'renew',
@@ -705,6 +821,50 @@ export const kioskMachine = setup({
                 ready: {},
                 failed: {
                   on: { 'account.retry': { target: 'loading', actions: 'clearAccountError' } },
+                },
+              },
+            },
+
+            /**
+             * Locker pickup (domain.md §8.3): the code typed on the keypad or its QR scanned (or,
+             * after card + PIN, the patron's own holds) → the door opens → the compartment number
+             * and the loans with their due dates → receipt → goodbye. Every refusal has its screen.
+             */
+            pickup: {
+              initial: 'decide',
+              states: {
+                decide: {
+                  always: [{ guard: 'hasPatron', target: 'opening', actions: 'sendPatronPickup' }, { target: 'entry' }],
+                },
+                entry: {
+                  on: {
+                    'pickup.submit': { guard: 'pickupCodeGiven', target: 'opening', actions: ['clearPickupError', 'sendPickupCode'] },
+                    'scan.read': { guard: 'pickupCodeGiven', target: 'opening', actions: ['clearPickupError', 'sendPickupCode'] },
+                    back: [{ guard: 'hasPatron', target: '#kiosk.session.flow.menu' }, { target: '#kiosk.attract' }],
+                    cancel: [{ guard: 'hasPatron', target: '#kiosk.session.flow.menu' }, { target: '#kiosk.attract' }],
+                  },
+                },
+                /** The daemon asks the locker to open the door; the loans are recorded when it reports open. */
+                opening: {
+                  on: {
+                    'lockerPickup.result': [
+                      { guard: 'resultOk', target: 'open', actions: ['assignPickup', 'cueSuccess'] },
+                      { guard: 'isCurrent', target: 'failed', actions: ['assignPickupError', 'cueFailure'] },
+                    ],
+                  },
+                },
+                open: {
+                  on: {
+                    back: { guard: 'hasPatron', target: '#kiosk.session.flow.menu' },
+                    finish: [{ guard: 'hasReceiptContent', target: '#kiosk.session.flow.receipt' }, { target: '#kiosk.session.flow.goodbye' }],
+                  },
+                },
+                failed: {
+                  on: {
+                    'pickup.retry': { guard: 'pickupRetryable', target: 'entry', actions: 'clearPickupError' },
+                    back: [{ guard: 'hasPatron', target: '#kiosk.session.flow.menu' }, { target: '#kiosk.attract' }],
+                    finish: '#kiosk.session.flow.goodbye',
+                  },
                 },
               },
             },

@@ -2,7 +2,7 @@
 import type { SnapshotFrom } from 'xstate';
 import type { KioskMachine } from './kiosk.machine.ts';
 
-export type Screen = 'boot' | 'outOfOrder' | 'attract' | 'identify' | 'pin' | 'menu' | 'borrow' | 'return' | 'renew' | 'account' | 'receipt' | 'goodbye';
+export type Screen = 'boot' | 'outOfOrder' | 'attract' | 'identify' | 'pin' | 'menu' | 'borrow' | 'return' | 'renew' | 'account' | 'pickup' | 'receipt' | 'goodbye';
 
 export function screenOf(s: SnapshotFrom<KioskMachine>): Screen {
   if (s.matches('boot')) return 'boot';
@@ -15,6 +15,7 @@ export function screenOf(s: SnapshotFrom<KioskMachine>): Screen {
   if (s.matches({ session: { flow: 'return' } })) return 'return';
   if (s.matches({ session: { flow: 'renew' } })) return 'renew';
   if (s.matches({ session: { flow: 'account' } })) return 'account';
+  if (s.matches({ session: { flow: 'pickup' } })) return 'pickup';
   if (s.matches({ session: { flow: 'receipt' } })) return 'receipt';
   return 'goodbye';
 }

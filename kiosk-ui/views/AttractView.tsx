@@ -16,6 +16,12 @@ export function AttractView() {
           <span>{i.t('attract.return')}</span>
           <span className="btn-note">{i.t('attract.returnHint')}</span>
         </button>
+        {ctx.config.locker === true && (
+          <button type="button" className="btn btn-secondary btn-huge" onClick={() => send({ type: 'start.pickup' })}>
+            <span>{i.t('attract.pickup')}</span>
+            <span className="btn-note">{i.t('attract.pickupHint')}</span>
+          </button>
+        )}
       </div>
     </section>
   );

@@ -7,7 +7,7 @@ export function GoodbyeView() {
   const borrowed = count('checkout');
   const returned = count('checkin');
   const renewed = ctx.renewResults.filter((o) => o.status === 'done').length;
-  const name = ctx.patron?.displayName;
+  const name = ctx.patron?.displayName ?? ctx.pickup?.patron?.displayName;
   return (
     <section className="screen goodbye">
       <ScreenHeading>{name ? i.t('goodbye.title', { name }) : i.t('goodbye.titleAnon')}</ScreenHeading>

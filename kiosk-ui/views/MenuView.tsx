@@ -1,9 +1,11 @@
+import { lockerItemsWaiting } from '../machines/kiosk.machine.ts';
 import { NavBar, ScreenHeading, useKiosk } from './common.tsx';
 
 /** What the patron can do; restrictions on the card are said up front. */
 export function MenuView() {
   const { ctx, send, i } = useKiosk();
   const p = ctx.patron;
+  const waiting = ctx.config.locker === true ? lockerItemsWaiting(ctx) : 0;
   return (
     <section className="screen menu">
       <ScreenHeading>{i.t('menu.hello', { name: p?.displayName ?? '' })}</ScreenHeading>
@@ -31,6 +33,12 @@ export function MenuView() {
         <button type="button" className="btn btn-primary btn-huge" onClick={() => send({ type: 'menu.account' })}>
           {i.t('menu.account')}
         </button>
+        {waiting > 0 && (
+          <button type="button" className="btn btn-primary btn-huge" onClick={() => send({ type: 'menu.pickup' })}>
+            <span>{i.t('menu.pickup')}</span>
+            <span className="btn-note">{i.t('menu.pickupWaiting', { n: waiting })}</span>
+          </button>
+        )}
       </div>
       <NavBar finish />
     </section>

@@ -5,7 +5,8 @@ import { ScreenHeading, useKiosk } from './common.tsx';
 export function ReceiptView({ sending }: { sending: boolean }) {
   const { ctx, send, i } = useKiosk();
   const canPrint = printerAvailable(ctx);
-  const canEmail = !!ctx.patron?.hasEmail;
+  // A pickup by code may e-mail the receipt to the patron whose holds they were (not shown here).
+  const canEmail = !!ctx.patron?.hasEmail || !!ctx.pickup?.patron?.hasEmail;
   return (
     <section className="screen receipt">
       <ScreenHeading>{i.t('receipt.title')}</ScreenHeading>

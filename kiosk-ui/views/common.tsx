@@ -197,6 +197,7 @@ export function outcomeLines(i: I18n, row: ItemRow): { headline: string; detail:
     return { headline: row.mode === 'checkout' ? i.t('item.securityFailed') : i.t('item.securityFailedReturn'), detail, tone: 'warn' };
   }
   if (o.reason) detail.push(i.reason(o.reason, o.details));
+  else if (o.messageKey === 'locker.item_not_lent') detail.push(typeof o.details.message === 'string' && o.details.message ? o.details.message : i.t('locker.item_not_lent'));
   if (o.reason && staffToo.has(o.reason)) detail.push(i.t('item.askStaff'));
   if (route && !(o.reason && staffToo.has(o.reason) && o.routing?.destination === 'staff')) detail.push(route);
   return { headline: row.mode === 'checkout' ? i.t('item.notBorrowed') : i.t('item.notReturned'), detail, tone: 'bad' };

@@ -104,6 +104,11 @@ export interface UiConfig {
   libraryName: string;
   currency: string;
   locale: Record<UiLanguage, string>;
+  /**
+   * A locker bank is configured at this service point: the kiosk offers "Collect from a locker"
+   * (pickup code or card + PIN). Absent means no locker.
+   */
+  locker?: boolean;
 }
 
 export interface BackendView {
@@ -118,6 +123,51 @@ export interface KioskState {
   devices: DeviceView[];
   backend: BackendView;
   config: UiConfig;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Locker pickup (domain.md §8): the patron collects the holds waiting in a locker compartment,
+// with the one-time code from the notification (typed or its QR scanned) or with card + PIN.
+
+/**
+ * Why a locker pickup did not happen. The first eight are the locker service's own outcomes;
+ * `locker_unavailable` means no locker bank is configured at this service point.
+ * door_failed: the door did not open, nothing was checked out, staff have been alerted.
+ */
+export const lockerFailureCodes = [
+  'code_unknown',
+  'code_used',
+  'hold_expired',
+  'nothing_ready',
+  'door_failed',
+  'locker_offline',
+  'patron_refused',
+  'too_many_attempts',
+  'locker_unavailable',
+] as const;
+export type LockerFailureCode = (typeof lockerFailureCodes)[number];
+
+/** One compartment that opened, with its items as loans (each an ItemOutcome: due date, or why not). */
+export interface LockerCompartmentView {
+  bank: string;
+  bankName: string;
+  /** As printed on the door, e.g. "07". */
+  number: string;
+  items: ItemOutcome[];
+}
+
+export interface LockerPickupResult {
+  compartments: LockerCompartmentView[];
+  /**
+   * Whose holds these were, as much as the screen may show (first name; whether a receipt can be
+   * e-mailed). A pickup code gives no access to the account beyond this.
+   */
+  patron: { displayName: string; hasEmail: boolean } | null;
+}
+
+/** What waits in a locker for the identified patron (the menu offers the pickup when non-empty). */
+export interface LockerWaitingView {
+  compartments: Array<{ bank: string; number: string; items: number; expiresAt: string }>;
 }
 
 export type Envelope<T> = { ok: true; data: T } | { ok: false; error: { code: string; messageKey: string; details?: Record<string, unknown> } };
@@ -139,6 +189,12 @@ export const commandSchemas = {
   'session.receipt': z.object({ key, kind: z.enum(['print', 'email', 'none']) }).strict(),
   'session.language': z.object({ language: z.enum(kioskLanguages) }).strict(),
   'session.end': z.object({ key }).strict(),
+  /**
+   * With a code: the code's holds; without: the identified session patron's. `language`: the
+   * screen's, for the texts and the receipt of a pickup by code (no patron language is known yet).
+   */
+  'locker.pickup': z.object({ key, code: z.string().trim().min(1).max(64).optional(), language: z.enum(kioskLanguages).optional() }).strict(),
+  'locker.waiting': z.object({}).strict(),
 } as const;
 
 export type CommandName = keyof typeof commandSchemas;
@@ -153,6 +209,8 @@ export interface CommandResults {
   'session.receipt': { printed: boolean; emailed: boolean; reprintPending: boolean };
   'session.language': { language: UiLanguage };
   'session.end': { ended: boolean };
+  'locker.pickup': LockerPickupResult;
+  'locker.waiting': LockerWaitingView;
 }
 
 /** socket.io typing: events the daemon emits. */
