@@ -5,6 +5,8 @@
 import { z } from 'zod';
 import { PERIOD_PATTERN, WEEKDAY_CODES, isPlainDate } from '../daemon/circulation/dates.ts';
 import { DEFAULT_DEVICES_INPUT, devicesConfigSchema } from '../daemon/devices/config.ts';
+import { lockersConfigSchema } from '../daemon/lockers/config.ts';
+import { deskConfigSchema } from '../daemon/desk/config.ts';
 
 const period = z
   .string()
@@ -199,6 +201,12 @@ export const sip2AccountSchema = z
     checkinOkWhenNotOnLoan: z.boolean().default(true),
     /** Send ASCII only (Čebašek → Cebasek) for terminals that cannot show more. */
     transliterate: z.boolean().default(false),
+    /**
+     * A locker vendor's account (docs/locker-vendor.md): the pickup place codes (kind locker) of the
+     * banks its own system drives. Its 09 loads a compartment, 11 records a pickup, 15 `-` releases a
+     * hold not collected, 17/63 show only holds for these places; nothing else is lent or returned.
+     */
+    lockerPickupPlaces: z.array(z.string().min(1)).min(1).optional(),
   })
   .strict();
 
@@ -405,6 +413,72 @@ export const configSchema = z
       })
       .strict()
       .prefault({ idleTimeoutS: 60, warningS: 15, languages: ['sl', 'en', 'lv', 'hu'], rfidSecurity: true, smtp: null }),
+    /** Pairing a staff desk PC (/staff) with this daemon's RFID pad (daemon/pairing). */
+    pairing: z
+      .object({
+        /** The one-time pairing code changes this often (and after every use). */
+        codeTtlS: z.number().int().min(10).max(86_400),
+        /** A desk's pairing ends this long after it was made (a working day by default). */
+        tokenTtlH: z.number().min(0.01).max(24 * 90),
+        /** After this many wrong codes in a row the code changes, so guessing never converges. */
+        maxWrongCodes: z.number().int().min(1).max(100),
+        /** Tag programming at the paired desk. */
+        programming: z
+          .object({
+            /**
+             * Blocks locked after a verified write: 'none', 'data' (the blocks the item data was
+             * written to), 'all' (every user block of the tag) or a list of block numbers. Locking is
+             * PERMANENT (ISO 15693 LOCK BLOCK): a locked tag can never be rewritten or converted
+             * there, so the default is 'none'.
+             */
+            lockBlocks: z.union([
+              z.enum(['none', 'data', 'all']),
+              z
+                .array(z.number().int().min(0).max(255))
+                .min(1, 'list at least one block, or use none')
+                .max(256)
+                .refine((a) => new Set(a).size === a.length, 'each block number once'),
+            ]),
+          })
+          .strict()
+          .prefault({ lockBlocks: 'none' }),
+      })
+      .strict()
+      .prefault({ codeTtlS: 300, tokenTtlH: 12, maxWrongCodes: 5 }),
+    /** Staff and admin logins (daemon/auth): sessions and the lockout after wrong passwords. */
+    auth: z
+      .object({
+        /** A session ends this long after login, whatever happens (a working day). */
+        sessionTtlS: z.number().int().min(60),
+        /** ... or after this long without a request (a desk PC left logged in). */
+        idleTimeoutS: z.number().int().min(60),
+        /** Passwords set with `kiosk admin create/passwd` have at least this many characters. */
+        minPasswordLength: z.number().int().min(1),
+        lockout: z
+          .object({
+            /** Wrong passwords in a row for one user name before it is locked. */
+            userFailures: z.number().int().min(1),
+            /** Wrong passwords in a row from one address (every user of a desk PC shares it). */
+            addressFailures: z.number().int().min(1),
+            /** The first lockout; each further one in a row doubles it, up to maxS. */
+            baseS: z.number().int().min(1),
+            maxS: z.number().int().min(1),
+            /** Failures older than this are forgotten. */
+            windowS: z.number().int().min(1),
+          })
+          .strict(),
+      })
+      .strict()
+      .prefault({
+        sessionTtlS: 28_800,
+        idleTimeoutS: 3_600,
+        minPasswordLength: 8,
+        lockout: { userFailures: 5, addressFailures: 20, baseS: 60, maxS: 3_600, windowS: 900 },
+      }),
+    /** Locker banks for reservations picked up from a compartment (daemon/lockers/config.ts; domain.md §8). */
+    lockers: lockersConfigSchema.prefault({}),
+    /** The staff desk: signature tablet texts and their language rule, payments (daemon/desk/config.ts; domain.md §9.3, §9.4). */
+    desk: deskConfigSchema,
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),

@@ -11,10 +11,13 @@ import { EmbeddedBackend } from './circulation/embedded.ts';
 import { availablePresets, loadConfig, redactConfig, type ConfigOverrides, type LoadedConfig } from './config.ts';
 import { createLogger } from './log.ts';
 import { departmentCheck, openDataStore, startDaemon, VERSION } from './main.ts';
+import { BackgroundCheckpointer } from './store/checkpointer.ts';
+import { releaseDurable } from './store/db.ts';
 import { exportData, importData } from './store/import.ts';
 import { hashPin } from './circulation/pin.ts';
 import { startSip2Server } from './sip2/server.ts';
 import { registerSip2Command } from './sip2/cli-client.ts';
+import { registerAdminCommand } from './auth/cli.ts';
 import { devicesCommand } from './devices/list.ts';
 import { stringify } from 'yaml';
 import { join } from 'node:path';
@@ -233,6 +236,7 @@ export function buildProgram(): Command {
     .action(async (opts: CommonOptions) => {
       const { db, engine, config, clock } = openEngine(opts);
       const logger = createLogger({ level: config.log.level });
+      const checkpointer = BackgroundCheckpointer.start(db, { logger });
       let server;
       try {
         server = await startSip2Server({
@@ -246,11 +250,14 @@ export function buildProgram(): Command {
           isDepartment: departmentCheck(db),
         });
       } catch (e) {
+        await checkpointer?.stop();
         db.close();
         throw new CliExit(1, (e as Error).message);
       }
       const stop = async () => {
         await server.close();
+        await checkpointer?.stop();
+        await releaseDurable(db);
         db.close();
         process.exit(0);
       };
@@ -259,6 +266,14 @@ export function buildProgram(): Command {
     });
 
   registerSip2Command(program, (code, message) => new CliExit(code, message));
+  registerAdminCommand(program, {
+    withCommon: (cmd) => withCommon(cmd),
+    open: (opts) => {
+      const { loaded, clock } = load(opts as CommonOptions);
+      return { db: openDataStore(loaded.config).db, config: loaded.config, clock };
+    },
+    fail: (code, message) => new CliExit(code, message),
+  });
 
   program
     .command('devices')

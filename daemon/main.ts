@@ -23,8 +23,21 @@ import { Station, type Mailer } from './station/station.ts';
 import { attachKioskSocket } from './station/socket.ts';
 import type { DeviceView, UiConfig } from '../protocols/kiosk-api/events.ts';
 import nodemailer from 'nodemailer';
-import { openStore, schemaVersion, type Db } from './store/db.ts';
+import { openStore, releaseDurable, schemaVersion, type Db } from './store/db.ts';
+import { BackgroundCheckpointer } from './store/checkpointer.ts';
 import { importData, isStoreEmpty } from './store/import.ts';
+import { Audit, Auth } from './auth/index.ts';
+import { LockerService } from './lockers/service.ts';
+import { createLockersRouter } from './lockers/http.ts';
+import { LogSmsSender, smtpLockerMailer } from './lockers/notify.ts';
+import { Metrics, metricsRouter } from './metrics.ts';
+import { AdminService } from './http/admin.ts';
+import { PairingService } from './pairing/service.ts';
+import { Desk } from './pairing/desk.ts';
+import { DeskService } from './desk/desk.ts';
+import { createDeskRouter } from './http/desk.ts';
+import { KeyboardWedge } from './pairing/wedge.ts';
+import { attachStaffSocket, createAdminPairingRouter, createStaffRouter } from './http/staff.ts';
 
 export const VERSION: string = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
 
@@ -47,6 +60,18 @@ export interface Daemon {
   /** The simulator controls (null when no device is simulated). */
   simulator: SimulatorApi | null;
   dataDir: string;
+  /** Staff and admin logins, sessions and guards (daemon/auth). */
+  auth: Auth;
+  /** The audit log: one row per staff action. */
+  audit: Audit;
+  /** Pairing of staff desk PCs with the pad (daemon/pairing): the code, the pairings. */
+  pairing: PairingService;
+  /** The staff desk's view of the pad and its actions (/staff). */
+  desk: Desk;
+  /** The desk's devices (daemon/desk, /staff/desk): signed documents on the tablet, fee payment with receipt and drawer, cash closing. */
+  deskDevices: DeskService;
+  /** Locker pickup (daemon/lockers); null when no bank is configured or the backend is not embedded. */
+  lockers: LockerService | null;
   close(): Promise<void>;
 }
 
@@ -91,8 +116,9 @@ export function openDataStore(config: Config): { db: Db; dataDir: string; file: 
   return { db, dataDir, file };
 }
 
-export function loadDemoIfEmpty(db: Db, backend: EmbeddedBackend, config: Config, policy: Policy, clock: Clock, log: Logger): void {
-  if (!config.data.demoOnFirstRun || !isStoreEmpty(db)) return;
+/** Loads the demo library into an empty store; returns whether it did. */
+export function loadDemoIfEmpty(db: Db, backend: EmbeddedBackend, config: Config, policy: Policy, clock: Clock, log: Logger): boolean {
+  if (!config.data.demoOnFirstRun || !isStoreEmpty(db)) return false;
   const file = join(configDir, 'demo', 'demo-library.yaml');
   const r = importData(db, readFileSync(file, 'utf8'), file, {
     clock,
@@ -102,6 +128,7 @@ export function loadDemoIfEmpty(db: Db, backend: EmbeddedBackend, config: Config
   });
   if (!r.ok) throw new Error(`demo data could not be loaded:\n${r.problems.join('\n')}`);
   log.info({ counts: r.counts }, 'empty store: demo library loaded');
+  return true;
 }
 
 export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
@@ -112,14 +139,27 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   mkdirSync(dataDir, { recursive: true });
   const unlock = lockDataDir(dataDir);
   let db: Db | undefined;
+  let checkpointer: BackgroundCheckpointer | null = null;
   let sip2Handle: Sip2ServerHandle | null = null;
   let built: CirculationBackend | undefined;
   let devices: DeviceManager | undefined;
+  let authHandle: Auth | undefined;
+  let adminHandle: AdminService | undefined;
+  let lockersHandle: LockerService | undefined;
   try {
     const store = openDataStore(config);
     db = store.db;
+    // WAL checkpoints in a worker thread, not inside a patron's COMMIT (daemon/store/checkpointer.ts).
+    checkpointer = BackgroundCheckpointer.start(store.db, { logger: logger.child({ component: 'store' }) });
+    // Staff logins and the audit log come first: every later service may guard and audit with them.
+    const audit = new Audit({ db: store.db, clock, logger });
+    const auth = new Auth({ db: store.db, clock, config: config.auth, audit, logger });
+    authHandle = auth;
+    // Counts every backend call by operation, outcome and reason (/metrics, the admin page's hours).
+    const metrics = new Metrics({ clock, timezone: config.site.timezone });
     const site = { department: config.site.department, timezone: config.site.timezone, language: config.site.language };
     let backend: CirculationBackend;
+    let embedded: EmbeddedBackend | null = null;
     if (config.backend.kind === 'sip2-upstream') {
       // The library system upstream owns the circulation data; our store keeps the offline queue.
       const secret = resolveUpstreamPassword(config.backend);
@@ -138,9 +178,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       backend = upstream;
     } else {
       const engine = new EmbeddedBackend({ db: store.db, policy, clock, site, logger: logger.child({ component: 'circulation' }) });
-      loadDemoIfEmpty(store.db, engine, config, policy, clock, logger);
+      // The demo library comes with demo staff accounts (staff/staff, admin/admin), logged as a warning.
+      if (loadDemoIfEmpty(store.db, engine, config, policy, clock, logger)) await auth.createDemoAccounts();
       backend = engine;
+      embedded = engine;
     }
+    // Everyone (station, SIP2 bridge, desk, lockers) goes through the counting decorator.
+    backend = metrics.wrapBackend(backend);
     const deviceManager = new DeviceManager({ devices: config.devices, clock, logger });
     devices = deviceManager;
     await deviceManager.start(); // never fails: a device that cannot open is retried in the background
@@ -224,7 +268,108 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         })
       : null;
     sip2Handle = sip2;
+    // Pages and APIs beyond the kiosk (login, staff, admin, /metrics, lockers): each service pushes
+    // its router here before the HTTP server starts.
+    const mounts: Array<{ path: string; handler: import('express').RequestHandler }> = [];
+    mounts.push({ path: '/', handler: auth.router() });
+    // The admin page (/admin, role admin, live over the /admin namespace) and /metrics (no login).
+    const admin = new AdminService({
+      db: store.db,
+      clock,
+      auth,
+      audit,
+      metrics,
+      devices: deviceManager,
+      site: { name: config.site.name, department: config.site.department, timezone: config.site.timezone },
+      backendStatus: () => backend.status(),
+      sip2: () => sip2,
+      logger,
+    });
+    adminHandle = admin;
+    mounts.push({ path: '/admin', handler: admin.router() });
+    mounts.push({
+      path: '/metrics',
+      handler: metricsRouter(metrics, {
+        version: VERSION,
+        preset: policy.name,
+        startedAt: started,
+        backendStatus: () => backend.status(),
+        devices: () => deviceManager.list(),
+        sip2: () => (sip2 ? { connections: sip2.connections(), messagesByCommand: sip2.messageCounts() } : null),
+        loginFailures: () => ({ ...auth.loginFailures }),
+        storeFiles: () => [store.file, `${store.file}-wal`],
+      }),
+    });
+    // The staff desk: pairing by one-time code, then the pad's tags and staff actions (/staff).
+    const pairing = new PairingService({
+      db: store.db,
+      clock,
+      logger,
+      config: config.pairing,
+      pad: config.devices.find((d) => d.kind === 'rfid')?.id ?? 'pad',
+      audit,
+    });
+    pairing.start();
+    const desk = new Desk({
+      reader: deviceManager.rfid() ?? null,
+      backend,
+      logger,
+      site: { isil: config.site.isil, department: config.site.department, language: config.site.language },
+      rfidSecurity: config.kiosk.rfidSecurity,
+      onItemsChanged: (barcodes) => pad.invalidate(barcodes),
+      onTagRewritten: (tag) => pad.arrived(tag),
+      lockBlocks: config.pairing.programming.lockBlocks,
+    });
+    // Desk devices (/staff/desk): signature tablet documents, payments with receipt and drawer, day closing.
+    const deskDevices = new DeskService({
+      db: store.db,
+      backend,
+      devices: deviceManager,
+      mailer: makeMailer(config),
+      clock,
+      logger: logger.child({ component: 'desk' }),
+      config: config.desk,
+      site: { name: config.site.name, department: config.site.department, timezone: config.site.timezone, language: config.site.language },
+      currency: policy.currency,
+    });
+    mounts.push({
+      path: '/',
+      handler: createDeskRouter({
+        desk: deskDevices,
+        auth,
+        audit,
+        devices: deviceManager,
+        clock,
+        site: { name: config.site.name, department: config.site.department, timezone: config.site.timezone },
+      }),
+    });
+    const staffDeps = { auth, audit, pairing, desk, wedge: new KeyboardWedge(), site: { name: config.site.name, isil: config.site.isil }, logger };
+    mounts.push({ path: '/staff', handler: createStaffRouter(staffDeps) });
+    mounts.push({ path: '/api/admin/pairing', handler: createAdminPairingRouter(staffDeps) });
+    // Locker banks driven by us (daemon/lockers): the engine's holds, the banks' door controllers.
+    let lockers: LockerService | null = null;
+    if (config.lockers.banks.length && !embedded) {
+      logger.warn('locker banks are configured, but lockers need the embedded backend: the upstream system holds the reservations');
+    } else if (config.lockers.banks.length && embedded) {
+      const lockerLog = logger.child({ component: 'lockers' });
+      lockers = new LockerService({
+        db: store.db,
+        engine: embedded,
+        config: config.lockers,
+        policy,
+        clock,
+        logger: lockerLog,
+        site: { name: config.site.name, timezone: config.site.timezone, language: config.site.language },
+        controller: (bank) => (bank.device ? (deviceManager.locker(bank.device) ?? null) : null),
+        mailer: config.kiosk.smtp ? smtpLockerMailer(config.kiosk.smtp) : null,
+        sms: new LogSmsSender(lockerLog),
+      });
+      lockersHandle = lockers;
+      lockers.start();
+      mounts.push({ path: '/api/lockers', handler: createLockersRouter({ service: lockers, guard: auth.requireApi('staff'), audit, logger: lockerLog }) });
+    }
     const http = await startHttp({
+      mounts,
       host: config.http.host,
       port: config.http.port,
       logger,
@@ -233,6 +378,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       ...(simulatorApi ? { simulator: createSimulatorRouter({ api: simulatorApi }) } : {}),
       ui: kioskUiRouter(join(repoRoot, 'dist', 'kiosk-ui')),
     });
+    attachStaffSocket(http.io, staffDeps);
+    admin.attach(http.io);
     const kioskNs = attachKioskSocket({
       io: http.io,
       station,
@@ -244,6 +391,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       },
       config: uiConfig,
       logger,
+      lockers,
     });
     deviceManager.on('device.state', (d) => kioskNs.emit('device.state', { id: d.id, kind: d.kind, model: d.model, state: d.state, reason: d.reason }));
     // The backend's state is pushed when it changes, so a kiosk goes out of order (and recovers) by itself.
@@ -276,14 +424,26 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       pad,
       simulator: simulatorApi,
       dataDir,
+      auth,
+      audit,
+      pairing,
+      desk,
+      deskDevices,
+      lockers,
       async close() {
         if (closed) return;
         closed = true;
         clearInterval(backendTimer);
         await sip2?.close();
+        auth.close();
+        admin.close();
+        pairing.stop();
         await http.close();
+        await lockers?.close(); // its timer and door subscriptions, before the devices go
         await deviceManager.stop();
         await backend.close();
+        await checkpointer?.stop();
+        await releaseDurable(store.db);
         store.db.close();
         unlock();
         logger.info('stopped');
@@ -291,8 +451,12 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     };
   } catch (e) {
     await sip2Handle?.close().catch(() => undefined);
+    authHandle?.close();
+    adminHandle?.close();
+    await lockersHandle?.close().catch(() => undefined);
     await devices?.stop().catch(() => undefined);
     await built?.close().catch(() => undefined);
+    await checkpointer?.stop();
     db?.close();
     unlock();
     throw e;

@@ -197,6 +197,11 @@ export interface CheckinResult {
   securityOn: boolean;
   fine: { amount: number; currency: string } | null;
   wasOnLoan: boolean;
+  /**
+   * The returned unit's catalogue data (SIP2 10 AQ, AJ, CK, CR), when the backend has it at hand;
+   * otherwise the SIP2 bridge asks itemInformation for it.
+   */
+  itemDetails?: { title: string; department: string; materialType: string; callNumber: string };
   replayed?: boolean;
 }
 
@@ -254,6 +259,53 @@ export interface FeePaidResult {
   replayed?: boolean;
 }
 
+/**
+ * A reservation for pickup from a locker bank driven by a vendor's own system (docs/locker-vendor.md,
+ * domain.md §8.3): what the vendor's SIP2 messages act on.
+ */
+export interface LockerHold {
+  holdId: number;
+  /** O: reserved copy to be loaded; W: loaded, waiting in the locker until `expiresAt`. */
+  status: 'O' | 'W';
+  pickupPlace: string;
+  /** Card barcode of the patron the copy is for. */
+  patron: string;
+  /** "Novak, A.": enough for a compartment label, no more. */
+  patronName: string;
+  /** The copy (a kit's lead unit) and every unit that goes in the compartment with it. */
+  item: string;
+  units: string[];
+  title: string;
+  /** When the compartment was closed on it (ISO instant), for W. */
+  readyAt: string | null;
+  /** When a W hold runs out (ISO instant; locker holds are counted in hours). */
+  expiresAt: string | null;
+  /** The day it runs out (a hold without an instant expires at the end of that day). */
+  expiresOn: string | null;
+}
+
+/** A patron's reservations at the given locker pickup places, with what the vendor needs to notify them. */
+export interface LockerPatron {
+  patron: { barcode: string; firstName: string; lastName: string; mobile: string | null; language: KioskLanguage };
+  holds: LockerHold[];
+}
+
+export interface LockerPickupResult extends CheckoutResult {
+  pickupPlace: string;
+  /** This pickup had already been recorded (a retried report): nothing new was written. */
+  alreadyRecorded: boolean;
+}
+
+export interface LockerReleaseResult {
+  hold: LockerHold;
+  /** expired: not collected in time (the unclaimed-hold fee applies); cancelled: released before its expiry. */
+  outcome: 'expired' | 'cancelled';
+  fee: { amount: number; currency: string } | null;
+  /** Where the copy goes now: to the next reservation (O, to be processed for its pickup place) or the shelf. */
+  next: { patron: string; pickupPlace: string | null } | null;
+  alreadyRecorded: boolean;
+}
+
 export interface BackendStatus {
   kind: 'embedded' | 'sip2-upstream';
   online: boolean;
@@ -293,5 +345,19 @@ export interface CirculationBackend {
   changeHold(req: CancelHoldRequest & { pickupPlace: string }, ctx?: RequestContext): Promise<Outcome<HoldResult>>;
   /** SIP2 19: device data stored with the item (not circulation). */
   setItemProperties(req: { item: string; properties: string }, ctx?: RequestContext): Promise<Outcome<{ item: string; title: string }>>;
+  /*
+   * A locker vendor's own system over SIP2 (docs/locker-vendor.md). Optional: a backend without them
+   * (the upstream SIP2 client) refuses the vendor's locker messages.
+   */
+  /** The reservation a copy is assigned to (O/W) with its pickup place, or null. */
+  lockerVendorHold?(item: string, ctx?: RequestContext): Promise<Outcome<{ hold: LockerHold | null }>>;
+  /** A patron's open reservations for pickup at these places. */
+  lockerVendorPatron?(req: { patron: string; pickupPlaces: string[] }, ctx?: RequestContext): Promise<Outcome<LockerPatron>>;
+  /** The vendor closed a compartment on a reserved copy: O → W with the locker expiry (§8.3 step 5). */
+  lockerVendorLoad?(req: { item: string; pickupPlace: string }, ctx?: RequestContext): Promise<Outcome<{ hold: LockerHold; alreadyLoaded: boolean }>>;
+  /** The patron opened the compartment: the loan is recorded and the hold fulfilled (§8.3 step 7). */
+  lockerVendorPickup?(req: { patron: string; item: string; pickupPlaces: string[] }, ctx?: RequestContext): Promise<Outcome<LockerPickupResult>>;
+  /** Not collected (or cancelled in the vendor's app): the hold closes and the copy moves on (§8.3 step 9). */
+  lockerVendorRelease?(req: { patron: string; item: string; pickupPlaces: string[] }, ctx?: RequestContext): Promise<Outcome<LockerReleaseResult>>;
   close(): Promise<void>;
 }

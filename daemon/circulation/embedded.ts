@@ -2,8 +2,8 @@
  * The embedded circulation engine: CirculationBackend on SQLite, following the loan rules of
  * domain.md (COBISS3 and the Latvian and Hungarian seed libraries) as configured by a policy preset.
  *
- * Every change is one better-sqlite3 transaction (WAL, synchronous=FULL), so what a caller is told
- * has happened is on disk, and a failure midway leaves nothing behind. Time comes from the injected
+ * Every change is one better-sqlite3 transaction, and it is on disk (group commit, daemon/store/db.ts)
+ * before the caller is told it happened; a failure midway leaves nothing behind. Time comes from the injected
  * Clock (or from ctx.at for offline replays), never from the system clock.
  */
 import type { Statement } from 'better-sqlite3';
@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { Policy } from '../../config/schema.ts';
 import { messageKey, reasonText, type KioskLanguage, type ReasonCode } from '../../protocols/kiosk-api/reasons.ts';
 import type { Clock } from '../clock.ts';
-import type { Db } from '../store/db.ts';
+import { durable, type Db } from '../store/db.ts';
 import type {
   BackendStatus,
   CancelHoldRequest,
@@ -41,7 +41,7 @@ import type {
 } from './backend.ts';
 import { Calendar, type CalendarDay } from './calendar.ts';
 import { addPeriod, daysBetween, localDate, parsePeriod, type Period, type PlainDate } from './dates.ts';
-import { verifyPin } from './pin.ts';
+import { verifyPin, verifyPinAsync } from './pin.ts';
 import { computeFine, countFor, fromMinor, loanMode, timeParameter, toMinor } from './policy.ts';
 
 export interface SiteInfo {
@@ -261,7 +261,14 @@ export class EmbeddedBackend implements CirculationBackend {
    * what `keepOnRefusal` writes (PIN failure counts). With an idempotency key the outcome is stored
    * in the same transaction and a retry returns it unchanged.
    */
-  private run<T extends object>(operation: string, ctx: RequestContext, fn: () => T): Outcome<T> {
+  private async run<T extends object>(operation: string, ctx: RequestContext, fn: () => T): Promise<Outcome<T>> {
+    const out = this.runTransaction(operation, ctx, fn);
+    // Group commit (daemon/store/db.ts): the answer leaves only once the commit is on disk.
+    await durable(this.db);
+    return out;
+  }
+
+  private runTransaction<T extends object>(operation: string, ctx: RequestContext, fn: () => T): Outcome<T> {
     if (this.closed) return this.refusal('backend_unavailable', this.lang(ctx));
     const key = ctx.idempotencyKey;
     try {
@@ -695,7 +702,12 @@ export class EmbeddedBackend implements CirculationBackend {
   async verifyPatron(identifier: string, pin: string | undefined, ctx: RequestContext = {}): Promise<Outcome<{ patron: PatronSummary }>> {
     if (this.closed) return this.refusal('backend_unavailable', this.lang(ctx));
     // Not through run(): a wrong PIN is a refusal that must still be written (the failure count).
-    return this.db.transaction((): Outcome<{ patron: PatronSummary }> => {
+    // The scrypt check runs off the event loop first; the count is then read and written in one
+    // transaction, so two wrong PINs arriving together both count.
+    const first = this.findPatron(identifier);
+    const pinOk =
+      first?.pin_hash && pin !== undefined && pin !== '' ? await verifyPinAsync(pin, first.pin_hash) : false;
+    const out = this.db.transaction((): Outcome<{ patron: PatronSummary }> => {
       const p = this.findPatron(identifier);
       if (!p) return this.refusal('unknown_patron', this.lang(ctx));
       const lang = this.lang(ctx, p);
@@ -709,7 +721,9 @@ export class EmbeddedBackend implements CirculationBackend {
       }
       // An empty or missing PIN never passes for a patron who has one.
       if (pin === undefined || pin === '') return this.refusal('pin_required', lang);
-      if (!verifyPin(pin, p.pin_hash)) {
+      // The PIN changed while we were hashing: check against the new one.
+      const matches = p.pin_hash === first?.pin_hash ? pinOk : verifyPin(pin, p.pin_hash);
+      if (!matches) {
         const failures = p.pin_failures + 1;
         if (failures >= this.policy.patrons.maxPinFailures) {
           const until = new Date(now.getTime() + this.policy.patrons.pinLockoutMinutes * 60_000).toISOString();
@@ -725,6 +739,8 @@ export class EmbeddedBackend implements CirculationBackend {
       }
       return { ok: true, patron: this.summary(p, this.today(ctx)) };
     })();
+    await durable(this.db);
+    return out;
   }
 
   async patronInformation(identifier: string, ctx: RequestContext = {}): Promise<Outcome<{ patron: PatronInformation }>> {
@@ -1009,7 +1025,13 @@ export class EmbeddedBackend implements CirculationBackend {
   // ---------------------------------------------------------------- checkin
 
   async checkin(req: CheckinRequest, ctx: RequestContext = {}): Promise<Outcome<CheckinResult>> {
-    return this.run('checkin', ctx, () => this.doCheckin(req, ctx, false));
+    return this.run('checkin', ctx, () => {
+      const r = this.doCheckin(req, ctx, false);
+      const it = this.findItem(req.item);
+      return it
+        ? { ...r, itemDetails: { title: it.title, department: it.department, materialType: it.material_type, callNumber: it.call_number } }
+        : r;
+    });
   }
 
   /** Staff "Zadrži": return with hold → B on the member's record until inspected (001:L2455). */
@@ -1856,5 +1878,396 @@ export class EmbeddedBackend implements CirculationBackend {
 
   async close(): Promise<void> {
     this.closed = true;
+  }
+
+  // ---------------------------------------------------------------- lockers (daemon/lockers, domain.md §8.3)
+
+  /** A reservation as the locker service needs it: the copy, the patron's contact data, the state. */
+  private lockerHoldView(h: HoldRow & { processing?: string | null; closed_at?: string | null; close_reason?: string | null }) {
+    const lead = this.itemById(h.assigned_item_id ?? h.item_id ?? -1);
+    const p = this.patronById(h.patron_id)!;
+    const kit = lead ? this.unitsOf(lead).kit : null;
+    return {
+      id: h.id,
+      status: h.status,
+      processing: h.processing ?? null,
+      pickupPlace: h.pickup_place,
+      expiresOn: h.expires_on,
+      expiresAt: h.expires_at,
+      closedAt: h.closed_at ?? null,
+      closeReason: h.close_reason ?? null,
+      item: lead
+        ? { id: lead.id, barcode: lead.barcode, title: kit ? kit.title : lead.title, materialType: lead.material_type, kit: kit?.code ?? null }
+        : null,
+      patron: {
+        id: p.id,
+        barcode: p.barcode,
+        firstName: p.first_name,
+        lastName: p.last_name,
+        email: p.email,
+        mobile: p.mobile,
+        language: (p.language as KioskLanguage) ?? this.site.language,
+      },
+    };
+  }
+
+  /** Locker service: the open reservation a copy (or the kit it belongs to) is assigned to. */
+  lockerHoldForItem(itemBarcode: string, language?: KioskLanguage): { ok: true; hold: ReturnType<EmbeddedBackend['lockerHoldView']> } | Refusal {
+    const lang = language ?? this.site.language;
+    const item = this.findItem(itemBarcode);
+    if (!item) return this.refusal('unknown_item', lang, { item: itemBarcode });
+    const hold = this.assignedHold(this.unitsOf(item).lead.id);
+    if (!hold) return this.refusal('hold_not_found', lang, { item: itemBarcode });
+    return { ok: true, hold: this.lockerHoldView(hold) };
+  }
+
+  /** Locker service: a reservation by id, open or closed (to see what became of a hold in a compartment). */
+  lockerHoldById(holdId: number): ReturnType<EmbeddedBackend['lockerHoldView']> | null {
+    const h = this.q('SELECT * FROM holds WHERE id = ?').get(holdId) as HoldRow | undefined;
+    return h ? this.lockerHoldView(h) : null;
+  }
+
+  /**
+   * Locker loading: the compartment was closed with the items in it, so their reservations go O → W
+   * with the bank's expiry instant (72 h by default, set by the locker rather than čak., 001:L102,
+   * L4417). One transaction for the whole compartment.
+   */
+  async lockerHoldsLoaded(holdIds: number[], expiresAt: Date, ctx: RequestContext = {}): Promise<Outcome<{ holds: HoldLine[] }>> {
+    return this.run('locker_loaded', { channel: 'staff', ...ctx }, () => {
+      const lang = this.lang(ctx);
+      const now = this.now(ctx).toISOString();
+      const lines: HoldLine[] = [];
+      for (const id of holdIds) {
+        const h = this.q('SELECT * FROM holds WHERE id = ? AND closed_at IS NULL').get(id) as HoldRow | undefined;
+        if (!h || (h.status !== 'O' && h.status !== 'W')) this.refuse('hold_not_found', lang, { holdId: id });
+        this.q(`UPDATE holds SET status = 'W', ready_at = ?, expires_on = ?, expires_at = ?, processing = 'ready' WHERE id = ?`).run(
+          now,
+          localDate(expiresAt, this.site.timezone),
+          expiresAt.toISOString(),
+          h.id,
+        );
+        this.journal(TX.holdEdit, 'hold_ready', ctx, { patronId: h.patron_id, itemId: h.assigned_item_id, detail: { locker: true } });
+        lines.push(this.holdLine(this.q('SELECT * FROM holds WHERE id = ?').get(h.id) as HoldRow));
+      }
+      return { holds: lines };
+    });
+  }
+
+  /**
+   * Locker pickup: every copy in the compartment is lent to the patron, its reservation satisfied
+   * (001:L4417: "COBISS3 automatically records the checkout"). Per copy a result, so one refused
+   * copy does not hide the others. The reservation was the patron's consent to a loan fee, so it is
+   * acknowledged here. `dryRun` runs the same rules and rolls everything back: the service asks it
+   * before it opens a door, so a door opens only when the loans can be recorded.
+   */
+  async lockerCheckout(
+    req: { patron: string; items: string[] },
+    ctx: RequestContext = {},
+    opts: { dryRun?: boolean } = {},
+  ): Promise<Outcome<{ results: Array<{ item: string; ok: true; loan: CheckoutResult } | { item: string; ok: false; refusal: Refusal }> }>> {
+    const all = () => {
+      const results: Array<{ item: string; ok: true; loan: CheckoutResult } | { item: string; ok: false; refusal: Refusal }> = [];
+      for (const item of req.items) {
+        try {
+          // doCheckout refuses before it writes anything, so a refused copy leaves no trace.
+          results.push({ item, ok: true, loan: this.doCheckout({ patron: req.patron, item, feeAcknowledged: true }, ctx) });
+        } catch (e) {
+          if (!(e instanceof RefusalSignal)) throw e;
+          results.push({ item, ok: false, refusal: e.refusal });
+        }
+      }
+      return { results };
+    };
+    if (!opts.dryRun) return this.run('locker_checkout', ctx, all);
+    if (this.closed) return this.refusal('backend_unavailable', this.lang(ctx));
+    let out: { results: Array<{ item: string; ok: true; loan: CheckoutResult } | { item: string; ok: false; refusal: Refusal }> } | undefined;
+    const rollback = new Error('locker dry run');
+    try {
+      this.db.transaction(() => {
+        out = all();
+        throw rollback;
+      })();
+    } catch (e) {
+      if (e !== rollback) {
+        this.log?.error({ err: e }, 'locker checkout check failed');
+        return this.refusal('internal_error', this.lang(ctx));
+      }
+    }
+    return { ok: true, ...out! };
+  }
+
+  /**
+   * Expiry of the reservations of one pickup place (a locker bank), as the batch deletion does for
+   * the whole library (001:L2933-2958): an expired W costs the unclaimed-hold fee where the preset
+   * charges one (001:L5222), and its copy passes to the next member as O, or back to the shelf.
+   */
+  async expirePickupPlaceHolds(pickupPlace: string, ctx: RequestContext = {}): Promise<
+    Outcome<{ expired: Array<{ holdId: number; patron: string; status: string; item: string | null; title: string; next: string | null; fee: number }> }>
+  > {
+    return this.run('expire_holds', { channel: 'staff', ...ctx }, () => {
+      const now = this.now(ctx);
+      const today = this.today(ctx);
+      const due = this.q(
+        `SELECT * FROM holds WHERE closed_at IS NULL AND pickup_place = ? AND (
+           (expires_at IS NOT NULL AND expires_at < ?) OR (expires_at IS NULL AND expires_on IS NOT NULL AND expires_on < ?))
+         ORDER BY id`,
+      ).all(pickupPlace, now.toISOString(), today) as HoldRow[];
+      const expired = [];
+      for (const h of due) {
+        const line = this.holdLine(h);
+        this.q(`UPDATE holds SET closed_at = ?, close_reason = 'expired' WHERE id = ?`).run(now.toISOString(), h.id);
+        this.journal(TX.holdEdit, 'hold_expired', ctx, { patronId: h.patron_id, itemId: h.assigned_item_id ?? h.item_id });
+        let fee = 0;
+        if (h.status === 'W' && this.policy.holds.unclaimedFee > 0) {
+          fee = this.policy.holds.unclaimedFee;
+          this.addFee(h.patron_id, 'unclaimed_hold', toMinor(fee), ctx, {
+            itemId: h.assigned_item_id,
+            description: `Reserved item not collected: ${line.title}`,
+          });
+        }
+        const next = h.assigned_item_id !== null ? this.passOn(h, 'O', ctx).toPatron : null;
+        expired.push({ holdId: h.id, patron: this.patronById(h.patron_id)?.barcode ?? '', status: h.status, item: line.itemBarcode, title: line.title, next, fee });
+      }
+      return { expired };
+    });
+  }
+
+  // ------------------------------------------------ locker vendor over SIP2 (docs/locker-vendor.md)
+  //
+  // A bank driven by the vendor's own system (lockers.banks[].driver: vendor) reaches us only through
+  // the SIP2 bridge. The vendor's account names the pickup places of its banks; these methods act only
+  // on reservations for those places (domain.md §8.3).
+
+  /** A "not collected" this much before our expiry instant still counts as the expiry (the clocks differ). */
+  static readonly VENDOR_EXPIRY_SLACK_MS = 15 * 60_000;
+
+  private vendorHoldView(h: HoldRow): import('./backend.ts').LockerHold {
+    const lead = this.itemById(h.assigned_item_id!)!;
+    const { units, kit } = this.unitsOf(lead);
+    const p = this.patronById(h.patron_id)!;
+    return {
+      holdId: h.id,
+      status: h.status === 'W' ? 'W' : 'O',
+      pickupPlace: h.pickup_place ?? '',
+      patron: p.barcode,
+      patronName: `${p.last_name}, ${p.first_name.slice(0, 1)}.`,
+      item: lead.barcode,
+      units: units.map((u) => u.barcode),
+      title: kit ? kit.title : lead.title,
+      readyAt: h.status === 'W' ? h.ready_at : null,
+      expiresAt: h.status === 'W' ? h.expires_at : null,
+      expiresOn: h.expires_on,
+    };
+  }
+
+  /**
+   * Why the vendor's report about this copy and patron does not match a reservation at its places:
+   * machine-readable, so the SIP2 bridge can say it plainly (and never who else reserved it).
+   */
+  private vendorMismatch(
+    p: PatronRow,
+    lead: ItemRow,
+    hold: HoldRow | undefined,
+    places: string[],
+  ): { situation: 'other_patron' | 'other_place' | 'on_loan' | 'not_reserved'; pickupPlace?: string } {
+    if (hold && hold.patron_id !== p.id) return { situation: 'other_patron' };
+    if (hold && !(hold.pickup_place && places.includes(hold.pickup_place))) return { situation: 'other_place', pickupPlace: hold.pickup_place ?? '' };
+    if (this.openLoan(lead.id)) return { situation: 'on_loan' };
+    return { situation: 'not_reserved' };
+  }
+
+  /** SIP2 17 from a locker vendor: the reservation a copy (or its kit) is assigned to, if any. */
+  async lockerVendorHold(itemBarcode: string, ctx: RequestContext = {}): Promise<Outcome<{ hold: import('./backend.ts').LockerHold | null }>> {
+    const item = this.findItem(itemBarcode);
+    if (!item) return this.refusal('unknown_item', this.lang(ctx), { item: itemBarcode });
+    const hold = this.assignedHold(this.unitsOf(item).lead.id);
+    return { ok: true, hold: hold ? this.vendorHoldView(hold) : null };
+  }
+
+  /** SIP2 63 from a locker vendor: a patron's reservations for pickup at its places, and the mobile for its SMS. */
+  async lockerVendorPatron(req: { patron: string; pickupPlaces: string[] }, ctx: RequestContext = {}): Promise<Outcome<import('./backend.ts').LockerPatron>> {
+    const p = this.findPatron(req.patron);
+    if (!p) return this.refusal('unknown_patron', this.lang(ctx));
+    const rows = this.q(
+      `SELECT * FROM holds WHERE patron_id = ? AND closed_at IS NULL AND status IN ('O','W') AND assigned_item_id IS NOT NULL ORDER BY id`,
+    ).all(p.id) as HoldRow[];
+    return {
+      ok: true,
+      patron: { barcode: p.barcode, firstName: p.first_name, lastName: p.last_name, mobile: p.mobile, language: this.lang({}, p) },
+      holds: rows.filter((h) => h.pickup_place !== null && req.pickupPlaces.includes(h.pickup_place)).map((h) => this.vendorHoldView(h)),
+    };
+  }
+
+  /**
+   * SIP2 09 from a locker vendor: staff closed a compartment on a reserved copy, so it goes O → W
+   * with the locker expiry (72 h by default, counted from now: the locker sets it, not čak.;
+   * 001:L102, L4417). Closing it again changes nothing. A copy on loan is refused: a return into a
+   * locker is a deposit, not a check-in, until staff scan the item (domain.md §8.4).
+   */
+  async lockerVendorLoad(
+    req: { item: string; pickupPlace: string },
+    ctx: RequestContext = {},
+  ): Promise<Outcome<{ hold: import('./backend.ts').LockerHold; alreadyLoaded: boolean }>> {
+    return this.run('locker_vendor_load', ctx, () => {
+      const lang = this.lang(ctx);
+      const place = this.q('SELECT code, kind FROM pickup_places WHERE code = ?').get(req.pickupPlace) as { code: string; kind: string } | undefined;
+      if (!place || place.kind !== 'locker') this.refuse('unknown_pickup_place', lang, { pickupPlace: req.pickupPlace, situation: 'not_a_locker' });
+      const item = this.findItem(req.item);
+      if (!item) this.refuse('unknown_item', lang, { item: req.item });
+      const { lead, units } = this.unitsOf(item);
+      const hold = this.assignedHold(lead.id);
+      if (!hold || hold.pickup_place !== place.code) {
+        const onLoan = units.some((u) => this.openLoan(u.id));
+        this.refuse('hold_not_found', lang, {
+          item: item.barcode,
+          situation: onLoan ? 'on_loan' : hold ? 'other_place' : 'not_reserved',
+          ...(hold ? { pickupPlace: hold.pickup_place ?? '' } : {}),
+        });
+      }
+      if (hold.status === 'W') return { hold: this.vendorHoldView(hold), alreadyLoaded: true };
+      const now = this.now(ctx);
+      const expiresAt = new Date(now.getTime() + this.policy.holds.lockerHoldHours * 3_600_000);
+      this.q(`UPDATE holds SET status = 'W', ready_at = ?, expires_on = ?, expires_at = ?, processing = 'ready' WHERE id = ?`).run(
+        now.toISOString(),
+        localDate(expiresAt, this.site.timezone),
+        expiresAt.toISOString(),
+        hold.id,
+      );
+      this.journal(TX.holdEdit, 'hold_ready', ctx, { patronId: hold.patron_id, itemId: lead.id, detail: { locker: place.code, by: 'vendor' } });
+      return { hold: this.vendorHoldView(this.q('SELECT * FROM holds WHERE id = ?').get(hold.id) as HoldRow), alreadyLoaded: false };
+    });
+  }
+
+  /**
+   * SIP2 11 from a locker vendor: the patron opened the compartment, so the copy is lent and the
+   * reservation satisfied ("COBISS3 automatically records the checkout", 001:L4417). This records
+   * what already happened: the door is open and the copy gone, so blocks, limits and a loan fee that
+   * arose since the copy was reserved do not refuse it (a refusal would only lose track of the copy);
+   * a loan fee is charged. Only a copy reserved for this patron at one of the vendor's places is
+   * lent. A pickup reported again (a new sequence number) finds the loan it made and answers with it.
+   */
+  async lockerVendorPickup(
+    req: { patron: string; item: string; pickupPlaces: string[] },
+    ctx: RequestContext = {},
+  ): Promise<Outcome<import('./backend.ts').LockerPickupResult>> {
+    return this.run('locker_vendor_pickup', ctx, () => {
+      const p = this.findPatron(req.patron);
+      if (!p) this.refuse('unknown_patron', this.lang(ctx));
+      const lang = this.lang(ctx, p);
+      const item = this.findItem(req.item);
+      if (!item) this.refuse('unknown_item', lang, { item: req.item });
+      const { lead, units, kit } = this.unitsOf(item);
+      const hold = this.assignedHold(lead.id);
+      if (hold && hold.patron_id === p.id && hold.pickup_place && req.pickupPlaces.includes(hold.pickup_place)) {
+        // An O hold too: the copy was in the compartment even if its load report (09) never reached us.
+        const mark = (this.q('SELECT COALESCE(MAX(id), 0) AS n FROM journal').get() as { n: number }).n;
+        const loan = this.doCheckout({ patron: p.barcode, item: item.barcode, feeAcknowledged: true }, { ...ctx, noBlock: true });
+        // doCheckout marks a no-block loan as an offline replay; this one is live unless the vendor said so.
+        if (!ctx.noBlock) this.q('UPDATE journal SET channel = ? WHERE id > ?').run(ctx.channel ?? 'sip2', mark);
+        return { ...loan, pickupPlace: hold.pickup_place, alreadyRecorded: false };
+      }
+      const loan = this.openLoan(lead.id);
+      if (loan && loan.patron_id === p.id) {
+        // The loan and the hold it fulfilled were written in one transaction, at one instant.
+        const done = this.q(
+          `SELECT * FROM holds WHERE patron_id = ? AND assigned_item_id = ? AND close_reason = 'fulfilled' AND closed_at = ? ORDER BY id DESC LIMIT 1`,
+        ).get(p.id, lead.id, loan.loaned_at) as HoldRow | undefined;
+        if (done?.pickup_place && req.pickupPlaces.includes(done.pickup_place)) {
+          const dueDate = loan.due_date ?? '';
+          return {
+            patron: p.barcode,
+            item: item.barcode,
+            title: kit ? kit.title : item.title,
+            dueDate,
+            status: loan.status === 'S' ? ('S' as const) : ('C' as const),
+            units: [lead, ...units.filter((u) => u.id !== lead.id)].map((u) => ({ barcode: u.barcode, title: u.title, dueDate, kitPart: u.kit_part })),
+            renewal: false,
+            fee: null,
+            holdFulfilled: true,
+            pickupPlace: done.pickup_place,
+            alreadyRecorded: true,
+          };
+        }
+      }
+      this.refuse('hold_not_found', lang, { item: item.barcode, ...this.vendorMismatch(p, lead, hold, req.pickupPlaces) });
+    });
+  }
+
+  /**
+   * SIP2 15 `-` from a locker vendor: the copy was not collected and comes out of the compartment
+   * (or the patron cancelled in the vendor's app). At or after the expiry instant it is the expiry of
+   * §8.3 step 9: the reservation closes as expired, with the unclaimed-hold fee where the preset
+   * charges one (001:L2931, L5222); before it, a cancellation without a fee. Either way the copy
+   * goes to the next reservation in its queue as O, to be processed for that pickup place, or back
+   * to the shelf (001:L2905-2924). Reported again, the first outcome is repeated (no second fee).
+   */
+  async lockerVendorRelease(
+    req: { patron: string; item: string; pickupPlaces: string[] },
+    ctx: RequestContext = {},
+  ): Promise<Outcome<import('./backend.ts').LockerReleaseResult>> {
+    // One instant for every row written, so a repeated report can find the fee of the first one.
+    const c: RequestContext = { ...ctx, at: this.now(ctx) };
+    return this.run('locker_vendor_release', c, () => {
+      const p = this.findPatron(req.patron);
+      if (!p) this.refuse('unknown_patron', this.lang(c));
+      const lang = this.lang(c, p);
+      const item = this.findItem(req.item);
+      if (!item) this.refuse('unknown_item', lang, { item: req.item });
+      const { lead } = this.unitsOf(item);
+      const hold = this.assignedHold(lead.id);
+      const nextOf = (): { patron: string; pickupPlace: string | null } | null => {
+        const h = this.assignedHold(lead.id);
+        const np = h ? this.patronById(h.patron_id) : undefined;
+        return h && np ? { patron: np.barcode, pickupPlace: h.pickup_place } : null;
+      };
+      if (hold && hold.patron_id === p.id && hold.pickup_place && req.pickupPlaces.includes(hold.pickup_place)) {
+        const view = this.vendorHoldView(hold);
+        const now = this.now(c);
+        let expired = false;
+        if (hold.status === 'W') {
+          if (hold.expires_at) expired = now.getTime() >= Date.parse(hold.expires_at) - EmbeddedBackend.VENDOR_EXPIRY_SLACK_MS;
+          else if (hold.expires_on) expired = hold.expires_on < this.today(c);
+        }
+        const outcome = expired ? ('expired' as const) : ('cancelled' as const);
+        this.q('UPDATE holds SET closed_at = ?, close_reason = ? WHERE id = ?').run(now.toISOString(), outcome, hold.id);
+        this.journal(TX.holdEdit, expired ? 'hold_expired' : 'hold_cancelled', c, {
+          patronId: p.id,
+          itemId: lead.id,
+          detail: { locker: hold.pickup_place, by: 'vendor' },
+        });
+        let fee: { amount: number; currency: string } | null = null;
+        if (expired && this.policy.holds.unclaimedFee > 0) {
+          this.addFee(p.id, 'unclaimed_hold', toMinor(this.policy.holds.unclaimedFee), c, {
+            itemId: lead.id,
+            description: `Reserved item not collected: ${view.title}`,
+          });
+          fee = { amount: this.policy.holds.unclaimedFee, currency: this.policy.currency };
+        }
+        this.passOn(hold, 'O', c);
+        return { hold: view, outcome, fee, next: nextOf(), alreadyRecorded: false };
+      }
+      if (!hold || hold.patron_id !== p.id) {
+        const done = this.q(
+          `SELECT * FROM holds WHERE patron_id = ? AND assigned_item_id = ? AND closed_at IS NOT NULL
+             AND close_reason IN ('expired', 'cancelled') ORDER BY closed_at DESC, id DESC LIMIT 1`,
+        ).get(p.id, lead.id) as (HoldRow & { closed_at: string; close_reason: 'expired' | 'cancelled' }) | undefined;
+        // Only when nothing happened to the copy since (no loan after the release).
+        const since = this.q('SELECT COUNT(*) AS n FROM loans WHERE item_id = ? AND loaned_at > ?').get(lead.id, done?.closed_at ?? '') as { n: number };
+        if (done?.pickup_place && req.pickupPlaces.includes(done.pickup_place) && since.n === 0) {
+          // The fee of that release (the library's own expiry job may have written it a moment later).
+          const f = this.q(
+            `SELECT amount_minor FROM fees WHERE patron_id = ? AND item_id = ? AND kind = 'unclaimed_hold' AND created_at BETWEEN ? AND ? ORDER BY id LIMIT 1`,
+          ).get(p.id, lead.id, done.closed_at, new Date(Date.parse(done.closed_at) + 5_000).toISOString()) as { amount_minor: number } | undefined;
+          return {
+            hold: this.vendorHoldView(done),
+            outcome: done.close_reason,
+            fee: f ? { amount: fromMinor(f.amount_minor), currency: this.policy.currency } : null,
+            next: nextOf(),
+            alreadyRecorded: true,
+          };
+        }
+      }
+      this.refuse('hold_not_found', lang, { item: item.barcode, ...this.vendorMismatch(p, lead, hold, req.pickupPlaces) });
+    });
   }
 }

@@ -30,6 +30,11 @@ export interface HttpOptions {
   health: () => Promise<HealthReport>;
   /** The simulator panel's router, mounted at /simulator. */
   simulator?: express.Router;
+  /**
+   * Further routers (staff page, admin page, login, /metrics, locker API), mounted in this order
+   * before the kiosk UI. Each owns its path prefix and its own body parsing and access checks.
+   */
+  mounts?: Array<{ path: string; handler: express.RequestHandler }>;
   /** Routers mounted last (the kiosk UI with its SPA fallback). */
   ui?: express.RequestHandler;
   /** Device states for socket.io: replayed to each new connection, pushed on every change. */
@@ -59,6 +64,7 @@ export async function startHttp(opts: HttpOptions): Promise<HttpHandle> {
     }
   });
   if (opts.simulator) app.use('/simulator', opts.simulator);
+  for (const m of opts.mounts ?? []) app.use(m.path, m.handler);
   if (opts.ui) app.use(opts.ui);
   const server = createServer(app);
   const io = new SocketServer(server, { serveClient: false, cors: { origin: false } });

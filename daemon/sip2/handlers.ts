@@ -15,6 +15,7 @@ import {
   ALERT_TYPE,
   CIRCULATION_STATUS,
   FEE_TYPE,
+  formatSipDate,
   makePatronStatus,
   makeSupportedMessages,
   MEDIA_TYPE,
@@ -35,13 +36,14 @@ import type {
   CheckinResult,
   CirculationBackend,
   ItemInformation,
+  LockerHold,
   PatronInformation,
   PatronSummary,
   Refusal,
   RequestContext,
   Routing,
 } from '../circulation/backend.ts';
-import { verifyPin } from '../circulation/pin.ts';
+import { verifyPinAsync } from '../circulation/pin.ts';
 
 export interface Sip2Session {
   account: Sip2Account | null;
@@ -144,6 +146,10 @@ export async function handleRequest(req: Sip2Request, session: Sip2Session, deps
   if (!allowed(account, req.code)) {
     const reply = notAllowed(req, account, deps);
     return reply ? { reply } : { reply: null, close: `message ${req.code} not allowed for account ${account.user}` };
+  }
+  if (account.lockerPickupPlaces?.length) {
+    const reply = await lockerVendorRequest(req, session, deps);
+    if (reply) return { reply };
   }
   switch (req.code) {
     case '99':
@@ -279,7 +285,7 @@ function notAllowed(req: Sip2Request, account: Sip2Account, deps: HandlerDeps): 
 async function login(req: Extract<Sip2Request, { code: '93' }>, session: Sip2Session, deps: HandlerDeps): Promise<HandlerResult> {
   const account = deps.accounts.find((a) => a.user === req.loginUserId);
   // Hash checks run for unknown users too, so the answer time does not tell which users exist.
-  const ok = verifyPin(req.loginPassword, account?.passwordHash ?? deps.accounts[0]?.passwordHash ?? 'scrypt$1$1$1$AA==$AA==') && !!account;
+  const ok = (await verifyPinAsync(req.loginPassword, account?.passwordHash ?? deps.accounts[0]?.passwordHash ?? 'scrypt$1$1$1$AA==$AA==')) && !!account;
   if (ok && account) {
     session.account = account;
     session.failedLogins = 0;
@@ -398,7 +404,14 @@ function range<T>(list: T[], start?: number, end?: number): T[] {
 }
 
 async function patronInformation(req: Extract<Sip2Request, { code: '63' }>, session: Sip2Session, deps: HandlerDeps): Promise<Sip2Response> {
-  const { patron, pinOk, refusal } = await checkPatron(req.patronIdentifier, req.patronPassword, session, deps);
+  // Without a PIN to verify, the full record answers "who is this" too: one lookup, not two.
+  const noPin = req.patronPassword === undefined || req.patronPassword === '';
+  const early = noPin ? await deps.backend.patronInformation(req.patronIdentifier, ctxFor(session)) : null;
+  const { patron, pinOk, refusal } = early
+    ? early.ok
+      ? { patron: early.patron, pinOk: session.verifiedPatrons.has(req.patronIdentifier) || !early.patron.pinSet, refusal: null }
+      : { patron: null, pinOk: false, refusal: early }
+    : await checkPatron(req.patronIdentifier, req.patronPassword, session, deps);
   const base = {
     code: '64' as const,
     language: req.language || '000',
@@ -406,7 +419,7 @@ async function patronInformation(req: Extract<Sip2Request, { code: '63' }>, sess
     institutionId: req.institutionId || session.account!.institutionId,
     patronIdentifier: req.patronIdentifier,
   };
-  const info = patron ? await deps.backend.patronInformation(req.patronIdentifier, ctxFor(session)) : null;
+  const info = early ?? (patron ? await deps.backend.patronInformation(req.patronIdentifier, ctxFor(session)) : null);
   // Without a verified PIN (where the account needs one) nothing beyond the name is given out.
   if (!patron || !info?.ok || (needsPin(session) && !pinOk)) {
     return {
@@ -554,7 +567,10 @@ async function checkout(req: Extract<Sip2Request, { code: '11' }>, session: Sip2
     screenMessage: screen,
     ...extra,
   });
-  if (!req.noBlock) {
+  // The checkout itself refuses an unknown or blocked patron; a separate lookup first is needed only
+  // to verify a PIN (given, or required by the account).
+  const pinToCheck = req.patronPassword !== undefined && req.patronPassword !== '';
+  if (!req.noBlock && (pinToCheck || needsPin(session))) {
     const { patron, pinOk, refusal } = await checkPatron(req.patronIdentifier, req.patronPassword, session, deps);
     if (!patron) return fail([refusal?.screenMessage ?? reasonText('unknown_patron', deps.defaultLanguage)]);
     if (refusal) return fail([refusal.screenMessage]);
@@ -654,15 +670,19 @@ async function checkin(req: Extract<Sip2Request, { code: '09' }>, session: Sip2S
   // branch label of the device's own) leaves it in the account's department.
   const department = req.currentLocation && deps.isDepartment?.(req.currentLocation) ? req.currentLocation : account.location;
   const r = await deps.backend.checkin({ item: req.itemIdentifier }, ctxFor(session, { department, noBlock: req.noBlock, ...(at ? { at } : {}) }));
-  const info = await deps.backend.itemInformation(req.itemIdentifier, ctxFor(session));
+  // The embedded engine hands the item's catalogue data back with the return; others are asked.
+  const details =
+    r.ok && r.itemDetails
+      ? r.itemDetails
+      : await deps.backend.itemInformation(req.itemIdentifier, ctxFor(session)).then((i) => (i.ok ? i.item : null));
   const base = {
     code: '10' as const,
     magneticMedia: false,
     transactionDate: now(deps),
     institutionId: req.institutionId || account.institutionId,
     itemIdentifier: req.itemIdentifier,
-    permanentLocation: info.ok ? info.item.department : '',
-    ...(info.ok ? { titleIdentifier: info.item.title, mediaType: mediaType(info.item.materialType), callNumber: info.item.callNumber, collectionCode: info.item.materialType } : {}),
+    permanentLocation: details ? details.department : '',
+    ...(details ? { titleIdentifier: details.title, mediaType: mediaType(details.materialType), callNumber: details.callNumber, collectionCode: details.materialType } : {}),
   };
   const fromRouting = (routing: Routing, result?: CheckinResult) => {
     const alert = routing.destination !== 'shelf';
@@ -731,7 +751,10 @@ async function renew(req: Extract<Sip2Request, { code: '29' }>, session: Sip2Ses
     dueDate: '',
     screenMessage: screen,
   });
-  if (!req.noBlock) {
+  // The checkout itself refuses an unknown or blocked patron; a separate lookup first is needed only
+  // to verify a PIN (given, or required by the account).
+  const pinToCheck = req.patronPassword !== undefined && req.patronPassword !== '';
+  if (!req.noBlock && (pinToCheck || needsPin(session))) {
     const { patron, pinOk, refusal } = await checkPatron(req.patronIdentifier, req.patronPassword, session, deps);
     if (!patron || refusal) return fail([refusal?.screenMessage ?? reasonText('unknown_patron', deps.defaultLanguage)]);
     if (needsPin(session) && !pinOk) return fail([reasonText('pin_required', patron.language)]);
@@ -850,4 +873,288 @@ async function feePaid(req: Extract<Sip2Request, { code: '37' }>, session: Sip2S
   );
   if (!r.ok) return { ...base, paymentAccepted: false, screenMessage: [r.screenMessage] };
   return { ...base, paymentAccepted: true, transactionId: String(r.paymentId), screenMessage: [`Paid ${money(r.paid)} ${r.currency}; still owed ${money(r.balance)} ${r.currency}.`] };
+}
+
+// ------------------------------------------------------------------ locker vendor (docs/locker-vendor.md)
+//
+// An account with `lockerPickupPlaces` belongs to a vendor whose own locker system drives the doors
+// of those pickup places (domain.md §8.3). Its messages mean one thing each and act only on
+// reservations for those places: 17 scan while loading, 09 compartment closed on the copy, 11 the
+// patron opened the compartment, 15 `-` not collected, 63 what waits for a patron. It never lends
+// or returns anything else, and sees no patron data beyond what a locker needs.
+
+type LockerReply = Sip2Response | null;
+
+/** The vendor's own message for a request of a locker account, or null for the generic handler (99, 35). */
+async function lockerVendorRequest(req: Sip2Request, session: Sip2Session, deps: HandlerDeps): Promise<LockerReply> {
+  const places = session.account!.lockerPickupPlaces!;
+  switch (req.code) {
+    case '17':
+      return lockerItemInformation(req, places, session, deps);
+    case '09':
+      return lockerLoad(req, places, session, deps);
+    case '11':
+      return lockerPickup(req, places, session, deps);
+    case '15':
+      return lockerRelease(req, places, session, deps);
+    case '63':
+      return lockerPatronInformation(req, places, session, deps);
+    default:
+      return null;
+  }
+}
+
+const NO_ENGINE = 'Locker vendor messages need the embedded circulation engine.';
+
+/** Local time for a vendor's display: `2026-03-05 10:00`. */
+function localTime(iso: string, deps: HandlerDeps): string {
+  const d = sipDateFromInstant(new Date(iso), deps.timezone);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.year}-${p(d.month)}-${p(d.day)} ${p(d.hour)}:${p(d.minute)}`;
+}
+
+/** When a locker hold runs out, as a SIP date: the instant, or the end of its last day. */
+function lockerExpiry(h: LockerHold, deps: HandlerDeps): SipDateTime | null {
+  if (h.expiresAt) return sipDateFromInstant(new Date(h.expiresAt), deps.timezone);
+  if (h.expiresOn) return { ...sipDateFromInstant(new Date(`${h.expiresOn}T12:00:00Z`), 'UTC'), hour: 23, minute: 59, second: 59, zone: 'local' };
+  return null;
+}
+
+function lockerExpiryText(h: LockerHold, deps: HandlerDeps): string {
+  return h.expiresAt ? localTime(h.expiresAt, deps) : (h.expiresOn ?? '-');
+}
+
+/** The vendor-facing second line of a refusal: what did not match, never who else reserved the copy. */
+function lockerMismatch(r: Refusal, item: string, places: string[], what: string): string {
+  const d = r.details ?? {};
+  const ours = places.join(', ');
+  switch (d.situation) {
+    case 'other_patron':
+      return `${item} is reserved for another patron. ${what}`;
+    case 'other_place':
+      return `${item} is reserved for pickup at ${String(d.pickupPlace)}, not at ${ours}. ${what}`;
+    case 'on_loan':
+      return `${item} is on loan, not reserved for pickup at ${ours}. ${what}`;
+    case 'not_reserved':
+      return `${item} is not reserved for pickup at ${ours}. ${what}`;
+    default:
+      return what;
+  }
+}
+
+async function lockerItemInformation(
+  req: Extract<Sip2Request, { code: '17' }>,
+  places: string[],
+  session: Sip2Session,
+  deps: HandlerDeps,
+): Promise<Sip2Response> {
+  const base = (await itemInformation(req.itemIdentifier, req.institutionId || session.account!.institutionId, session, deps)) as Extract<
+    Sip2Response,
+    { code: '18' }
+  >;
+  if (!base.titleIdentifier) return base; // unknown item: the generic answer says so
+  if (!deps.backend.lockerVendorHold) return { ...base, screenMessage: [...(base.screenMessage ?? []), NO_ENGINE] };
+  const r = await deps.backend.lockerVendorHold(req.itemIdentifier, ctxFor(session));
+  if (!r.ok) return { ...base, screenMessage: [r.screenMessage] };
+  const h = r.hold;
+  // The generic CM (end of the hold's day) is replaced by the locker's own expiry, or dropped.
+  const { holdPickupDate: _generic, ...rest } = base;
+  if (!h) return { ...rest, screenMessage: [...(base.screenMessage ?? []), `Not reserved: ${req.itemIdentifier} does not go into a locker.`] };
+  if (!places.includes(h.pickupPlace)) {
+    return {
+      ...rest,
+      destinationLocation: h.pickupPlace,
+      screenMessage: [...(base.screenMessage ?? []), `Reserved for pickup at ${h.pickupPlace}: not for this locker bank.`],
+    };
+  }
+  const expiry = h.status === 'W' ? lockerExpiry(h, deps) : null;
+  return {
+    ...rest,
+    destinationLocation: h.pickupPlace,
+    ...(expiry ? { holdPickupDate: expiry } : {}),
+    ...(h.units.length > 1 ? { printLine: h.units.map((u, i) => `${i + 1}/${h.units.length} ${u}`) } : {}),
+    // 3M's hold patron fields (as in 10), for the compartment label: the patron's card and short name.
+    extra: [
+      { id: 'CY', value: h.patron },
+      { id: 'DA', value: h.patronName },
+    ],
+    screenMessage: [
+      ...(base.screenMessage ?? []),
+      h.status === 'W'
+        ? `Waiting in ${h.pickupPlace} for ${h.patronName} until ${lockerExpiryText(h, deps)}.`
+        : `Reserved for ${h.patronName}: load into ${h.pickupPlace}${h.units.length > 1 ? ` with all ${h.units.length} parts` : ''}.`,
+    ],
+  };
+}
+
+async function lockerLoad(req: Extract<Sip2Request, { code: '09' }>, places: string[], session: Sip2Session, deps: HandlerDeps): Promise<Sip2Response> {
+  const account = session.account!;
+  // AP names the bank's pickup place; an account with one bank may leave it empty.
+  const place = req.currentLocation || (places.length === 1 ? places[0]! : '');
+  const info = await deps.backend.itemInformation(req.itemIdentifier, ctxFor(session));
+  const base = {
+    code: '10' as const,
+    magneticMedia: false,
+    transactionDate: now(deps),
+    institutionId: req.institutionId || account.institutionId,
+    itemIdentifier: req.itemIdentifier,
+    permanentLocation: info.ok ? info.item.department : '',
+    ...(info.ok ? { titleIdentifier: info.item.title, mediaType: mediaType(info.item.materialType) } : {}),
+  };
+  // A refused load changes nothing; the copy stays secured and goes to staff.
+  const fail = (screen: string[]): Sip2Response => ({ ...base, ok: false, resensitize: true, alert: true, alertType: ALERT_TYPE.other, screenMessage: screen });
+  if (!places.includes(place)) {
+    return fail([`AP must be the pickup place code of a locker bank of this account (${places.join(', ')})${place ? `, not ${place}` : ''}. Nothing was recorded.`]);
+  }
+  if (!deps.backend.lockerVendorLoad) return fail([NO_ENGINE]);
+  const r = await deps.backend.lockerVendorLoad({ item: req.itemIdentifier, pickupPlace: place }, ctxFor(session));
+  if (!r.ok) {
+    const what =
+      r.details?.situation === 'on_loan'
+        ? 'A return into a locker is not a check-in: staff check it in when they empty the compartment. Nothing was recorded.'
+        : 'Nothing was recorded: take it out and give it to staff.';
+    return fail([r.screenMessage, lockerMismatch(r, req.itemIdentifier, places, what)]);
+  }
+  const h = r.hold;
+  const expiry = lockerExpiry(h, deps);
+  return {
+    ...base,
+    ok: true,
+    resensitize: true, // it stays secured in the compartment until the patron collects it
+    alert: false, // nothing to do: the copy stays where it is
+    destinationLocation: h.pickupPlace,
+    holdPatronId: h.patron,
+    holdPatronName: h.patronName,
+    ...(h.units.length > 1 ? { printLine: h.units.map((u, i) => `${i + 1}/${h.units.length} ${u}`) } : {}),
+    ...(expiry ? { extra: [{ id: 'CM', value: formatSipDate(expiry) }] } : {}),
+    screenMessage: [`${r.alreadyLoaded ? 'Already loaded' : 'Loaded'}: waiting in ${h.pickupPlace} for ${h.patronName} until ${lockerExpiryText(h, deps)}.`],
+  };
+}
+
+async function lockerPickup(req: Extract<Sip2Request, { code: '11' }>, places: string[], session: Sip2Session, deps: HandlerDeps): Promise<Sip2Response> {
+  const base = {
+    code: '12' as const,
+    magneticMedia: false,
+    transactionDate: now(deps),
+    institutionId: req.institutionId || session.account!.institutionId,
+    patronIdentifier: req.patronIdentifier,
+    itemIdentifier: req.itemIdentifier,
+  };
+  const fail = (screen: string[]): Sip2Response => ({ ...base, ok: false, renewalOk: false, desensitize: false, titleIdentifier: '', dueDate: '', screenMessage: screen });
+  if (!deps.backend.lockerVendorPickup) return fail([NO_ENGINE]);
+  // No block = Y: a pickup the locker buffered while we were unreachable, recorded at its own time.
+  const at = req.noBlock ? instantOf(req.transactionDate, deps) : undefined;
+  const r = await deps.backend.lockerVendorPickup(
+    { patron: req.patronIdentifier, item: req.itemIdentifier, pickupPlaces: places },
+    ctxFor(session, { noBlock: req.noBlock, ...(at ? { at } : {}) }),
+  );
+  if (!r.ok) return fail([r.screenMessage, lockerMismatch(r, req.itemIdentifier, places, 'Nothing was lent.')]);
+  return {
+    ...base,
+    ok: true,
+    renewalOk: false,
+    desensitize: true,
+    titleIdentifier: r.title,
+    dueDate: dueDateField(r.dueDate),
+    ...(r.fee ? { feeType: FEE_TYPE.rental, currencyType: r.fee.currency, feeAmount: money(r.fee.amount) } : {}),
+    ...(r.units.length > 1 ? { printLine: kitPrintLines(r.units) } : {}),
+    screenMessage: [
+      r.alreadyRecorded ? `Already recorded: ${r.title} is on loan, due ${r.dueDate}.` : `Collected from ${r.pickupPlace}: ${r.title}, due ${r.dueDate}.`,
+    ],
+  };
+}
+
+async function lockerRelease(req: Extract<Sip2Request, { code: '15' }>, places: string[], session: Sip2Session, deps: HandlerDeps): Promise<Sip2Response> {
+  const base = {
+    code: '16' as const,
+    transactionDate: now(deps),
+    institutionId: req.institutionId || session.account!.institutionId,
+    patronIdentifier: req.patronIdentifier,
+    ...(req.itemIdentifier ? { itemIdentifier: req.itemIdentifier } : {}),
+  };
+  const fail = (screen: string[]): Sip2Response => ({ ...base, ok: false, available: false, screenMessage: screen });
+  if (req.holdMode !== 'cancel') return fail(['A locker account only releases reservations (hold mode -); the library places and changes them.']);
+  if (!req.itemIdentifier) return fail(['AB, the barcode of the copy in the compartment, is required.']);
+  if (!deps.backend.lockerVendorRelease) return fail([NO_ENGINE]);
+  const r = await deps.backend.lockerVendorRelease({ patron: req.patronIdentifier, item: req.itemIdentifier, pickupPlaces: places }, ctxFor(session));
+  if (!r.ok) return fail([r.screenMessage, lockerMismatch(r, req.itemIdentifier, places, 'Nothing was released.')]);
+  const h = r.hold;
+  const head =
+    r.outcome === 'expired'
+      ? `Not collected: the reservation of ${h.title} for ${h.patronName} has expired.`
+      : `Released before its expiry: the reservation of ${h.title} for ${h.patronName} is cancelled.`;
+  const where = r.next
+    ? `Take ${h.item} out of ${h.pickupPlace} for staff: it is reserved for the next patron${r.next.pickupPlace ? ` (pickup at ${r.next.pickupPlace})` : ''}.`
+    : `Take ${h.item} out of ${h.pickupPlace} for staff: it goes back to the shelf.`;
+  return {
+    ...base,
+    ok: true,
+    available: false,
+    pickupLocation: h.pickupPlace,
+    itemIdentifier: h.item,
+    titleIdentifier: h.title,
+    // Machine-readable beside AF: where the copy goes (sort bin as in 10) and the fee charged.
+    extra: [
+      { id: 'CL', value: r.next ? 'PROCESS' : 'SHELF' },
+      ...(r.fee ? [{ id: 'BH', value: r.fee.currency }, { id: 'BV', value: money(r.fee.amount) }] : []),
+    ],
+    screenMessage: [
+      ...(r.alreadyRecorded ? ['Already released.'] : []),
+      head,
+      r.fee ? `Unclaimed-hold fee: ${money(r.fee.amount)} ${r.fee.currency}.` : 'No fee.',
+      where,
+    ],
+  };
+}
+
+async function lockerPatronInformation(
+  req: Extract<Sip2Request, { code: '63' }>,
+  places: string[],
+  session: Sip2Session,
+  deps: HandlerDeps,
+): Promise<Sip2Response> {
+  const base = {
+    code: '64' as const,
+    language: req.language || '000',
+    transactionDate: now(deps),
+    institutionId: req.institutionId || session.account!.institutionId,
+    patronIdentifier: req.patronIdentifier,
+    overdueItemsCount: 0,
+    chargedItemsCount: 0,
+    fineItemsCount: 0,
+    recallItemsCount: 0,
+  };
+  const empty = (valid: boolean, screen: string[]): Sip2Response => ({
+    ...base,
+    patronStatus: valid ? makePatronStatus({}) : patronStatusOf(null),
+    holdItemsCount: 0,
+    unavailableHoldsCount: 0,
+    personalName: '',
+    validPatron: valid,
+    screenMessage: screen,
+  });
+  if (!deps.backend.lockerVendorPatron) return empty(false, [NO_ENGINE]);
+  const r = await deps.backend.lockerVendorPatron({ patron: req.patronIdentifier, pickupPlaces: places }, ctxFor(session));
+  if (!r.ok) return empty(false, [r.screenMessage]);
+  // A patron with nothing for these lockers is none of the vendor's business: no name, no number.
+  if (!r.holds.length) return empty(true, [`Nothing is reserved for this patron at ${places.join(', ')}.`]);
+  const ready = r.holds.filter((h) => h.status === 'W');
+  const coming = r.holds.filter((h) => h.status === 'O');
+  const want = summaryCategory(req.summary);
+  return {
+    ...base,
+    patronStatus: makePatronStatus({}),
+    holdItemsCount: ready.length,
+    unavailableHoldsCount: coming.length,
+    personalName: `${r.patron.firstName} ${r.patron.lastName}`,
+    validPatron: true,
+    ...(want === 'holdItems' ? { holdItems: range(ready.map((h) => h.item), req.startItem, req.endItem) } : {}),
+    ...(want === 'unavailableHolds' ? { unavailableHoldItems: range(coming.map((h) => h.item), req.startItem, req.endItem) } : {}),
+    // For the vendor's pickup SMS (domain.md §8.3 step 5).
+    ...(r.patron.mobile ? { homePhoneNumber: r.patron.mobile } : {}),
+    screenMessage: [
+      `${ready.length} waiting in the locker, ${coming.length} to be loaded.`,
+      ...ready.map((h) => `${h.item} in ${h.pickupPlace} until ${lockerExpiryText(h, deps)}`),
+    ],
+  };
 }

@@ -34,11 +34,27 @@ export interface Sip2ServerHandle {
   port: number;
   host: string;
   connections(): number;
+  /** The open connections, for the admin page (read-only; no message content). */
+  connectionList(): Sip2ConnectionInfo[];
+  /** Messages received since start by command code ("invalid" for undecodable frames), for /metrics. */
+  messageCounts(): Record<string, number>;
   close(): Promise<void>;
+}
+
+export interface Sip2ConnectionInfo {
+  id: number;
+  remote: string;
+  /** The logged-in account (93), or null before login. */
+  user: string | null;
+  since: string;
+  messages: number;
+  lastMessageAt: string | null;
 }
 
 interface Connection {
   id: number;
+  /** For connectionList() (the admin page). */
+  info: { remote: string; since: string; messages: number; lastMessageAt: string | null };
   socket: Socket;
   session: Sip2Session;
   framer: Sip2Framer;
@@ -76,6 +92,7 @@ export async function startSip2Server(opts: Sip2ServerOptions): Promise<Sip2Serv
   };
   const open = new Set<Connection>();
   let nextId = 1;
+  const messagesByCommand: Record<string, number> = {};
   let stopping = false;
 
   const send = (c: Connection, bytes: Uint8Array, remember = true) => {
@@ -97,6 +114,10 @@ export async function startSip2Server(opts: Sip2ServerOptions): Promise<Sip2Serv
   const handleFrame = async (c: Connection, bytes: Uint8Array): Promise<void> => {
     const wire = wireOf(c.session.account);
     const result = decode(bytes, { charset: wire.charset, errorDetection: wire.errorDetection });
+    const command = result.ok ? result.message.code : (result.commandCode ?? 'invalid');
+    messagesByCommand[command] = (messagesByCommand[command] ?? 0) + 1;
+    c.info.messages++;
+    c.info.lastMessageAt = opts.clock.now().toISOString();
     if (log.isLevelEnabled('debug')) log.debug({ conn: c.id, in: maskWire(bytes, { charset: wire.charset }) }, 'sip2 <');
     if (!result.ok) {
       if (isChecksumFailure(result) || (result.commandCode && result.errors.some((e) => e.code === 'missing-checksum'))) {
@@ -190,6 +211,7 @@ export async function startSip2Server(opts: Sip2ServerOptions): Promise<Sip2Serv
       closing: false,
       busy: 0,
       lastActivityMs: Date.now(),
+      info: { remote: `${socket.remoteAddress}:${socket.remotePort}`, since: opts.clock.now().toISOString(), messages: 0, lastMessageAt: null },
     };
     open.add(c);
     log.info({ conn: c.id, remote: `${socket.remoteAddress}:${socket.remotePort}` }, 'sip2 connection');
@@ -240,6 +262,8 @@ export async function startSip2Server(opts: Sip2ServerOptions): Promise<Sip2Serv
     port,
     host: config.host,
     connections: () => open.size,
+    connectionList: () => [...open].map((c) => ({ id: c.id, user: c.session.account?.user ?? null, ...c.info })),
+    messageCounts: () => ({ ...messagesByCommand }),
     async close() {
       stopping = true;
       // Stop accepting now; the close callback comes once the open connections are gone.
