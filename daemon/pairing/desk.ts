@@ -169,7 +169,7 @@ export class Desk extends EventEmitter<{ changed: [DeskPadView] }> {
     if (!was && this.active > 0) {
       for (const rec of this.tags.values()) {
         if (rec.info === undefined) void this.lookup(rec);
-        void this.readSecurity(rec);
+        void this.readSecurity(rec, true);
       }
     }
   }
@@ -186,7 +186,7 @@ export class Desk extends EventEmitter<{ changed: [DeskPadView] }> {
     // does its own lookups; RF time on the reader is shared with the kiosk's inventory).
     if (this.active > 0) {
       void this.lookup(rec);
-      void this.readSecurity(rec);
+      void this.readSecurity(rec, true);
     }
   }
 
@@ -205,8 +205,18 @@ export class Desk extends EventEmitter<{ changed: [DeskPadView] }> {
     if (this.tags.get(rec.tag.uid) === rec) this.changed();
   }
 
-  /** Reads the tag's security state and which of its blocks are locked (one view update). */
-  private async readSecurity(rec: Rec): Promise<void> {
+  /**
+   * Reads the tag's security state, then which of its blocks are locked.
+   *
+   * `progressive` (a tag that just arrived, or a desk that just started watching): the view is
+   * pushed once the security state is read and again when the lock state follows. Reading the lock
+   * state costs the reader two more exchanges per tag (memory size, then the block lock bytes), on
+   * the RF time the kiosk's inventory shares; issue 6 wants the decoded tag data — security state
+   * included — on the desk as fast as the kiosk shows an item, so the security state must not wait
+   * for the locks. The page keeps `locks: null` as "not read yet" and adds the line when it comes.
+   * The other callers (after a write or a failed security write) want both read before they answer.
+   */
+  private async readSecurity(rec: Rec, progressive = false): Promise<void> {
     const r = this.o.reader;
     if (!r) return;
     try {
@@ -214,6 +224,11 @@ export class Desk extends EventEmitter<{ changed: [DeskPadView] }> {
       rec.security = securityView(s);
     } catch (e) {
       rec.security = { state: 'unknown', afi: null, eas: null, error: (e as Error).message };
+    }
+    if (progressive) {
+      // Gone from the pad meanwhile (or rewritten into a new record): nothing more to read.
+      if (this.tags.get(rec.tag.uid) !== rec) return;
+      this.changed();
     }
     rec.locks = await this.readLocks(r, rec.tag.uid);
     if (this.tags.get(rec.tag.uid) === rec) this.changed();

@@ -225,29 +225,94 @@
   };
   const MODEL_TEXT = { 'iso28560-3': 'ISO 28560-3', 'iso28560-2': 'ISO 28560-2', '3m-501': '3M 501' };
 
-  function button(label, onClick, cls, title) {
+  // Actions running now, by `${uid} ${label}`: a row rebuilt by a pad update meanwhile (the
+  // security write of a check-out pushes one) keeps its button disabled, so it is not pressed twice.
+  const busy = new Set();
+
+  function button(label, onClick, cls, title, uid) {
     const b = text('button', label, cls);
     b.type = 'button';
     if (title) b.title = title;
+    const key = `${uid} ${label}`;
+    b.dataset.action = label;
+    b.disabled = busy.has(key);
     b.addEventListener('click', async () => {
-      b.disabled = true;
+      if (busy.has(key)) return;
+      busy.add(key);
+      setBusy(uid, label, true);
       try {
         await onClick();
       } finally {
-        b.disabled = false;
+        busy.delete(key);
+        setBusy(uid, label, false);
       }
     });
     return b;
   }
 
+  /** Disables/enables an action's button in the row on screen now (not necessarily the one clicked). */
+  function setBusy(uid, label, on) {
+    const tr = rows.get(uid);
+    if (!tr) return;
+    for (const b of tr.querySelectorAll('button[data-action]')) if (b.dataset.action === label) b.disabled = on;
+  }
+
+  // The rows on screen, by tag UID, with the data each was drawn from. The daemon pushes the whole
+  // pad on every change, and one tag changes several times after it arrives (decoded at once, then
+  // its security state read from the tag, then its block-lock state, then the catalogue record: see
+  // daemon/pairing/desk.ts readSecurity). Redrawing the whole table each time would drop what staff
+  // are doing in other rows (focus, the chosen conversion model, a pending button); so only a row
+  // whose data changed is rebuilt, carrying over its own focus and choice, and a row is never
+  // removed and re-added while its tag stays on the pad (no flicker).
+  const rows = new Map(); // uid → tr
+  const drawn = new Map(); // uid → JSON of the tag view (and the wedge setting) the row shows
+
   function renderPad(pad) {
     $('reader-state').textContent = pad.reader === 'ready' ? 'reader ready' : `reader ${pad.reader}`;
     const tbody = $('tags').querySelector('tbody');
-    tbody.replaceChildren();
     $('tags').hidden = pad.tags.length === 0;
     $('empty').hidden = pad.tags.length > 0;
-    for (const t of pad.tags) tbody.append(row(t));
-    if (programUid && !pad.tags.some((t) => t.uid === programUid)) closeProgram();
+    const wedge = !!(state && state.wedge.available);
+    const present = new Set();
+    pad.tags.forEach((t, i) => {
+      present.add(t.uid);
+      const key = JSON.stringify([t, wedge]);
+      let tr = rows.get(t.uid);
+      if (!tr || drawn.get(t.uid) !== key) {
+        const next = row(t);
+        if (tr) {
+          carryOver(tr, next);
+          tr.replaceWith(next);
+        }
+        tr = next;
+        rows.set(t.uid, tr);
+        drawn.set(t.uid, key);
+      }
+      // In the daemon's order; a row already in place is not moved (moving it would drop its focus).
+      const at = tbody.children[i];
+      if (at !== tr) tbody.insertBefore(tr, at || null);
+    });
+    for (const [uid, tr] of rows) {
+      if (present.has(uid)) continue;
+      tr.remove();
+      rows.delete(uid);
+      drawn.delete(uid);
+    }
+    if (programUid && !present.has(programUid)) closeProgram();
+  }
+
+  /** What staff had going on in a row being rebuilt: the chosen conversion model, and the focus. */
+  function carryOver(from, to) {
+    const sel = from.querySelector('select.convert-model');
+    const sel2 = to.querySelector('select.convert-model');
+    if (sel && sel2 && [...sel2.options].some((o) => o.value === sel.value)) sel2.value = sel.value;
+    const active = document.activeElement;
+    if (!active || !from.contains(active)) return;
+    let target = null;
+    if (active.matches('select.convert-model')) target = sel2;
+    else if (active.dataset && active.dataset.action) target = [...to.querySelectorAll('button[data-action]')].find((b) => b.dataset.action === active.dataset.action) || null;
+    // Focus moves once the new row is in the document (a detached element cannot take it).
+    if (target) queueMicrotask(() => target.isConnected && target.focus({ preventScroll: true }));
   }
 
   function row(t) {
@@ -255,6 +320,8 @@
     tr.dataset.uid = t.uid;
     tr.dataset.condition = t.condition;
     tr.dataset.security = t.security ? t.security.state : 'reading';
+    // The block-lock state follows the security state in a later update (desk.ts readSecurity).
+    tr.dataset.locks = t.locks ? (t.locks.error ? 'error' : 'read') : 'reading';
     if (t.barcode) tr.dataset.barcode = t.barcode;
 
     // Barcode
@@ -309,18 +376,18 @@
     const tdA = document.createElement('td');
     tdA.className = 'acts';
     if (t.barcode) {
-      tdA.append(button('Copy', () => copyBarcode(t.barcode), 'quiet', `Copy ${t.barcode} to the clipboard`));
-      if (state && state.wedge.available) tdA.append(button('Type', () => typeBarcode(t.barcode), 'quiet', 'Type it into the focused application in 2 seconds'));
+      tdA.append(button('Copy', () => copyBarcode(t.barcode), 'quiet', `Copy ${t.barcode} to the clipboard`, t.uid));
+      if (state && state.wedge.available) tdA.append(button('Type', () => typeBarcode(t.barcode), 'quiet', 'Type it into the focused application in 2 seconds', t.uid));
     }
     if (t.condition === 'item' || t.condition === 'foreign') {
-      tdA.append(button('Check out', () => checkout(t), 'checkout'));
-      tdA.append(button('Check in', () => checkin(t), 'checkin'));
+      tdA.append(button('Check out', () => checkout(t), 'checkout', null, t.uid));
+      tdA.append(button('Check in', () => checkin(t), 'checkin', null, t.uid));
     }
     if (t.security && t.condition !== 'patron-card') {
       const want = t.security.state !== 'secured';
-      tdA.append(button(want ? 'Secure' : 'Unsecure', () => setSecurity(t, want), 'quiet'));
+      tdA.append(button(want ? 'Secure' : 'Unsecure', () => setSecurity(t, want), 'quiet', null, t.uid));
     }
-    tdA.append(button(t.condition === 'item' || t.condition === 'patron-card' ? 'Re-program' : 'Program', () => openProgram(t), 'program'));
+    tdA.append(button(t.condition === 'item' || t.condition === 'patron-card' ? 'Re-program' : 'Program', () => openProgram(t), 'program', null, t.uid));
     if (t.model) {
       const sel = document.createElement('select');
       sel.setAttribute('aria-label', `Convert tag ${t.uid} to`);
@@ -332,7 +399,7 @@
         sel.append(o);
       }
       tdA.append(sel);
-      tdA.append(button('Convert', () => convert(t, sel.value), 'quiet convert'));
+      tdA.append(button('Convert', () => convert(t, sel.value), 'quiet convert', null, t.uid));
     }
     tr.append(tdA);
     return tr;
