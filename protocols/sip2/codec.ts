@@ -208,12 +208,15 @@ function checksumMatches(region: Uint8Array, received: string): boolean {
  * the fixed part; tolerates an over-long fixed part (reference §1 Practice) with a warning, and
  * reports a short one as an error, since its fields cannot be aligned.
  */
+const knownIdsBySpec = new WeakMap<MessageSpec, Set<string>>();
+
 function locateVariablePart(
   spec: MessageSpec,
   rest: string,
 ): { at: number; warning?: Sip2Issue } | { error: Sip2Issue } {
   const width = fixedPartWidth(spec);
-  const known = new Set<string>(['AY', 'AZ', ...spec.fields.map((f) => f.id)]);
+  let known = knownIdsBySpec.get(spec);
+  if (!known) knownIdsBySpec.set(spec, (known = new Set<string>(['AY', 'AZ', ...spec.fields.map((f) => f.id)])));
   const knownAt = (p: number): boolean => known.has(rest.slice(p, p + 2));
   const short = (actual: number): { error: Sip2Issue } => ({
     error: issue(
@@ -268,30 +271,38 @@ export function variablePartOffset(text: string): number {
 
 type FixedResult = { value: unknown } | { error: Sip2Issue };
 
+// The warning helpers are module functions, not closures made per field: decoding runs for every
+// message a SIP2 server receives, and a closure per field costs more than the field itself.
+function badFixed(warnings: Sip2Issue[], field: FixedFieldSpec, raw: string, what: string): void {
+  warnings.push(issue('bad-fixed-field', `${field.key}: unexpected ${JSON.stringify(raw)}; ${what}`, field.key));
+}
+
+function badVariable(warnings: Sip2Issue[], field: VariableFieldSpec, value: string, what: string): { kept: false } {
+  warnings.push(issue('bad-field-value', `${field.id}: ${JSON.stringify(value)} is not ${what}; kept in extra`, field.id));
+  return { kept: false };
+}
+
 function decodeFixed(field: FixedFieldSpec, raw: string, warnings: Sip2Issue[]): FixedResult {
-  const bad = (what: string): void => {
-    warnings.push(issue('bad-fixed-field', `${field.key}: unexpected ${JSON.stringify(raw)}; ${what}`, field.key));
-  };
   switch (field.kind) {
     case 'flag': {
       const c = raw.toUpperCase();
       if (c === 'Y') return { value: true };
       if (c === 'N' || c === ' ') return { value: false };
-      bad('read as N');
+      badFixed(warnings, field, raw, 'read as N');
       return { value: false };
     }
     case 'flagOrUnknown': {
       const c = raw.toUpperCase();
       if (c === 'Y') return { value: true };
       if (c === 'N') return { value: false };
-      if (c !== 'U') bad('read as U');
+      if (c !== 'U') badFixed(warnings, field, raw, 'read as U');
       return { value: null };
     }
     case 'ok': {
       if (raw === '1') return { value: true };
       if (raw === '0') return { value: false };
       const c = raw.toUpperCase();
-      bad(c === 'Y' ? 'read as 1' : 'read as 0');
+      badFixed(warnings, field, raw, c === 'Y' ? 'read as 1' : 'read as 0');
       return { value: c === 'Y' };
     }
     case 'date': {
@@ -305,7 +316,7 @@ function decodeFixed(field: FixedFieldSpec, raw: string, warnings: Sip2Issue[]):
       const trimmed = raw.trim();
       if (trimmed === '') return { value: null };
       if (/^\d+$/.test(trimmed)) return { value: Number(trimmed) };
-      bad('read as unknown');
+      badFixed(warnings, field, raw, 'read as unknown');
       return { value: null };
     }
     case 'digits':
@@ -314,7 +325,7 @@ function decodeFixed(field: FixedFieldSpec, raw: string, warnings: Sip2Issue[]):
     case 'patronStatus': {
       const status = {} as PatronStatus;
       PATRON_STATUS_FLAGS.forEach((key, i) => (status[key] = raw[i] === 'Y' || raw[i] === 'y'));
-      if (/[^YyNn ]/.test(raw)) bad('non-Y characters read as false');
+      if (/[^YyNn ]/.test(raw)) badFixed(warnings, field, raw, 'non-Y characters read as false');
       return { value: status };
     }
     case 'summary': {
@@ -322,7 +333,7 @@ function decodeFixed(field: FixedFieldSpec, raw: string, warnings: Sip2Issue[]):
       PATRON_SUMMARY_FLAGS.forEach((key, i) => (summary[key] = raw[i] === 'Y' || raw[i] === 'y'));
       const reserved = raw.slice(6, 10);
       if (reserved.trim() !== '') summary.reserved = reserved;
-      if (/[^YyNn ]/.test(raw.slice(0, 6))) bad('non-Y characters read as false');
+      if (/[^YyNn ]/.test(raw.slice(0, 6))) badFixed(warnings, field, raw, 'non-Y characters read as false');
       return { value: summary };
     }
     case 'holdMode': {
@@ -415,10 +426,6 @@ function decodeVariable(
   value: string,
   warnings: Sip2Issue[],
 ): { kept: true; value: unknown } | { kept: false } {
-  const bad = (what: string): { kept: false } => {
-    warnings.push(issue('bad-field-value', `${field.id}: ${JSON.stringify(value)} is not ${what}; kept in extra`, field.id));
-    return { kept: false };
-  };
   switch (field.kind) {
     case 'text':
     case 'list':
@@ -427,12 +434,12 @@ function decodeVariable(
       const c = value.trim().toUpperCase();
       if (c === 'Y') return { kept: true, value: true };
       if (c === 'N') return { kept: true, value: false };
-      return c === '' ? { kept: false } : bad('Y or N');
+      return c === '' ? { kept: false } : badVariable(warnings, field, value, 'Y or N');
     }
     case 'number': {
       const trimmed = value.trim();
       if (/^\d+$/.test(trimmed)) return { kept: true, value: Number(trimmed) };
-      return trimmed === '' ? { kept: false } : bad('a number');
+      return trimmed === '' ? { kept: false } : badVariable(warnings, field, value, 'a number');
     }
     case 'date': {
       if (value.trim() === '' && value.length !== 18) return { kept: false };
