@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { Config } from '../../config/schema.ts';
-import { systemClock } from '../../daemon/clock.ts';
+import { systemClock, type Clock } from '../../daemon/clock.ts';
 import { loadConfig, repoRoot } from '../../daemon/config.ts';
 import type { SimulatorApi } from '../../daemon/devices/simulator-api.ts';
 import { createLogger } from '../../daemon/log.ts';
@@ -92,6 +92,8 @@ export interface E2eOptions {
   kiosk?: Partial<Config['kiosk']>;
   /** A configuration file laid over config/default.yaml (YAML text), e.g. an upstream backend. */
   configYaml?: string;
+  /** The daemon's clock (a ManualClock for tests that move time on); the system clock by default. */
+  clock?: Clock;
 }
 
 export async function startE2eKiosk(o: E2eOptions = {}): Promise<E2eKiosk> {
@@ -107,7 +109,7 @@ export async function startE2eKiosk(o: E2eOptions = {}): Promise<E2eKiosk> {
   const logger = createLogger({ level: process.env.KIOSK_E2E_LOG ?? 'silent' });
   // English first (the screen's default) unless a test says otherwise; Slovenian patrons still get Slovenian.
   config.kiosk = { ...config.kiosk, languages: ['en', 'sl', 'lv', 'hu'], ...o.kiosk };
-  const daemon = await startDaemon({ config, policy, clock: systemClock, logger });
+  const daemon = await startDaemon({ config, policy, clock: o.clock ?? systemClock, logger });
   if (!daemon.simulator) throw new Error('the e2e needs simulated devices (config.devices with simulated: true)');
   const sim = daemon.simulator;
   const station = daemon.station;

@@ -3,21 +3,16 @@
  * daemon with the demo library and its locker wall L1 (the Kerong KR-CU driver talking to its board
  * simulator), staff working through the locker HTTP API with a staff login, the pickup code read
  * from the SMS the logging sender captured. The daemon runs on a manual clock so that the second
- * test can let a loaded compartment run out of time (the harness's daemon runs on the system clock).
+ * test can let a loaded compartment run out of time.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../daemon/clock.ts';
-import { loadConfig } from '../../daemon/config.ts';
 import type { LogSmsSender } from '../../daemon/lockers/notify.ts';
-import { createLogger } from '../../daemon/log.ts';
-import { startDaemon, type Daemon } from '../../daemon/main.ts';
+import type { Daemon } from '../../daemon/main.ts';
 import { createI18n } from '../../kiosk-ui/i18n/index.ts';
 import { loginCookie } from '../helpers/staff.ts';
-import { axeScan, chromiumAvailable, ensureUiBuilt, launchChromium, loginWithCard, openKiosk, screenshot, type AxeViolation, type E2eKiosk } from './harness.ts';
+import { axeScan, chromiumAvailable, ensureUiBuilt, launchChromium, loginWithCard, openKiosk, screenshot, type AxeViolation, type E2eKiosk, startE2eKiosk } from './harness.ts';
 
 const T = 90_000;
 let daemon: Daemon;
@@ -25,41 +20,21 @@ let kiosk: E2eKiosk;
 let clock: ManualClock;
 let browser: Browser;
 let staff: string;
-let dataDir: string;
 const pages: Page[] = [];
 const en = createI18n('en');
 
 beforeAll(async () => {
   await ensureUiBuilt();
-  dataDir = mkdtempSync(join(tmpdir(), 'kiosk-locker-e2e-'));
-  const loaded = loadConfig({ dataDir, port: 0, sip2Port: 0, host: '127.0.0.1', logLevel: 'silent' }, {});
-  if (!loaded.ok) throw new Error(`config:\n${loaded.problems.join('\n')}`);
-  const { config, policy } = loaded.value;
-  config.kiosk = { ...config.kiosk, languages: ['en', 'sl', 'lv', 'hu'] };
   clock = new ManualClock(new Date());
-  daemon = await startDaemon({ config, policy, clock, logger: createLogger({ level: process.env.KIOSK_E2E_LOG ?? 'silent' }) });
-  const sim = daemon.simulator!;
-  kiosk = {
-    url: daemon.http.url,
-    daemon,
-    sim,
-    station: daemon.station,
-    async reset() {
-      await daemon.station.end({ key: `e2e-reset-${Date.now()}-${Math.random().toString(36).slice(2)}` });
-      sim.clearPad();
-    },
-    async close() {
-      await daemon.close();
-    },
-  };
+  kiosk = await startE2eKiosk({ clock });
+  daemon = kiosk.daemon;
   staff = await loginCookie(daemon.http.url, 'staff', 'staff');
   browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {
   await browser?.close();
-  await daemon?.close();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  await kiosk?.close();
 });
 
 afterEach(async ({ task }) => {

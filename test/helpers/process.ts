@@ -12,13 +12,18 @@ export interface RunResult {
   stderr: string;
 }
 
-export function runKiosk(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000): Promise<RunResult> {
+/** Runs `kiosk ARGS…`; `input`, when given, is written to its standard input (e.g. --password-stdin). */
+export function runKiosk(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000, input?: string): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [KIOSK_BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [KIOSK_BIN, ...args], {
+      env: { ...process.env, ...env },
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
+    if (input !== undefined) child.stdin!.end(input);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
     const t = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`kiosk ${args.join(' ')} timed out\n${stdout}\n${stderr}`));

@@ -2,9 +2,8 @@
  * Staff logins for tests (daemon/auth): a session cookie for fetch and socket.io-client, and a
  * login through the real /login page for playwright. The demo store has staff/staff and admin/admin.
  */
-import { spawn } from 'node:child_process';
 import type { Page } from 'playwright-core';
-import { KIOSK_BIN, type RunResult } from './process.ts';
+import { runKiosk, type RunResult } from './process.ts';
 
 /**
  * Logs in over POST /api/login and returns the Cookie header value (`kiosk_session=…`) for fetch
@@ -37,20 +36,5 @@ export async function loginInBrowser(page: Page, baseUrl: string, user: string, 
 
 /** Runs `kiosk ARGS…` with `input` on standard input (e.g. a password for --password-stdin). */
 export function runKioskWithInput(args: string[], input: string, env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [KIOSK_BIN, ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const t = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`kiosk ${args.join(' ')} timed out\n${stdout}\n${stderr}`));
-    }, timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(t);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(input);
-  });
+  return runKiosk(args, env, timeoutMs, input);
 }
