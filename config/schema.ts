@@ -384,6 +384,12 @@ export const configSchema = z
         maxMessageBytes: z.number().int().min(64),
         /** Time allowed to finish in-flight transactions on shutdown. */
         shutdownGraceMs: z.number().int().min(0),
+        /**
+         * With the embedded backend: the bridge's circulation engine runs in a worker thread with its
+         * own connection (daemon/circulation/engine-thread.ts), so SQLite work does not hold up the
+         * sockets. False runs it on the main thread with the kiosk's engine.
+         */
+        engineThread: z.boolean().default(true),
         accounts: z.array(sip2AccountSchema),
       })
       .strict(),

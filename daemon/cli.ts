@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { clockFromSpec, type Clock } from './clock.ts';
 import { EmbeddedBackend } from './circulation/embedded.ts';
+import { EngineThread } from './circulation/engine-thread.ts';
 import { availablePresets, loadConfig, redactConfig, type ConfigOverrides, type LoadedConfig } from './config.ts';
 import { createLogger } from './log.ts';
 import { departmentCheck, openDataStore, startDaemon, VERSION } from './main.ts';
@@ -234,14 +235,26 @@ export function buildProgram(): Command {
   withCommon(program.command('sip2-server').description('run only the SIP2 bridge on the configured backend (no HTTP, no devices)'), true)
     .option('--log-level <level>', 'fatal, error, warn, info, debug or trace')
     .action(async (opts: CommonOptions) => {
-      const { db, engine, config, clock } = openEngine(opts);
+      const { db, engine, config, clock, policy, file } = openEngine(opts);
       const logger = createLogger({ level: config.log.level });
-      const checkpointer = BackgroundCheckpointer.start(db, { logger });
+      let thread: EngineThread | null = null;
+      const checkpointer = BackgroundCheckpointer.start(db, { logger, onFailure: () => thread?.setWalAutocheckpoint(1000) });
       let server;
       try {
+        // The engine in its own thread (daemon/circulation/engine-thread.ts) unless config says otherwise.
+        if (config.sip2.engineThread && !db.memory) {
+          thread = await EngineThread.start({
+            file,
+            policy,
+            clock,
+            site: { department: config.site.department, timezone: config.site.timezone, language: config.site.language },
+            logger: logger.child({ component: 'circulation' }),
+            backgroundCheckpoints: checkpointer !== null,
+          });
+        }
         server = await startSip2Server({
           config: { ...config.sip2, enabled: true },
-          backend: engine,
+          backend: thread ?? engine,
           clock,
           timezone: config.site.timezone,
           libraryName: config.site.name,
@@ -250,12 +263,14 @@ export function buildProgram(): Command {
           isDepartment: departmentCheck(db),
         });
       } catch (e) {
+        await thread?.close();
         await checkpointer?.stop();
         db.close();
         throw new CliExit(1, (e as Error).message);
       }
       const stop = async () => {
         await server.close();
+        await thread?.close();
         await checkpointer?.stop();
         await releaseDurable(db);
         db.close();

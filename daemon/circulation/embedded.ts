@@ -302,7 +302,10 @@ export class EmbeddedBackend implements CirculationBackend {
         }
         if (!out.ok) throw new RefusalSignal(out as Refusal);
         return out;
-      })();
+        // IMMEDIATE: the write lock is taken before the first read. Another connection to the store
+        // (the SIP2 bridge's engine thread, engine-thread.ts) may commit meanwhile; a deferred
+        // transaction that read first would then fail to write (SQLITE_BUSY_SNAPSHOT) instead of waiting.
+      }).immediate();
     } catch (e) {
       if (e instanceof RefusalSignal) {
         // Rolled back. Store the refusal under its key in its own transaction, so a retry
@@ -738,7 +741,7 @@ export class EmbeddedBackend implements CirculationBackend {
         this.q('UPDATE patrons SET pin_failures = 0, pin_locked_until = NULL WHERE id = ?').run(p.id);
       }
       return { ok: true, patron: this.summary(p, this.today(ctx)) };
-    })();
+    }).immediate();
     await durable(this.db);
     return out;
   }
@@ -1986,7 +1989,7 @@ export class EmbeddedBackend implements CirculationBackend {
       this.db.transaction(() => {
         out = all();
         throw rollback;
-      })();
+      }).immediate();
     } catch (e) {
       if (e !== rollback) {
         this.log?.error({ err: e }, 'locker checkout check failed');

@@ -13,6 +13,8 @@ export interface CheckpointerOptions {
   /** How often the worker checkpoints (ms). */
   intervalMs?: number;
   logger?: Logger;
+  /** Called if the worker dies: other connections that turned their autocheckpoint off turn it on again. */
+  onFailure?: () => void;
 }
 
 export class BackgroundCheckpointer {
@@ -41,6 +43,7 @@ export class BackgroundCheckpointer {
       // The worker is gone: fall back to SQLite's own checkpoints on the main connection.
       log?.error({ err: e }, 'background checkpointer stopped; checkpoints run in the commits again');
       if (db.open) db.pragma('wal_autocheckpoint = 1000');
+      opts.onFailure?.();
     });
     this.worker.unref();
   }

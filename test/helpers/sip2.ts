@@ -65,6 +65,7 @@ export async function startSip2Fixture(opts: {
       maxConnections: 20,
       maxMessageBytes: 4096,
       shutdownGraceMs: 2000,
+      engineThread: false, // the fixture hands the server its own in-process engine
       accounts: opts.accounts ?? [account()],
       ...opts.config,
     },

@@ -95,6 +95,7 @@ export async function upstreamPair(opts: {
           maxConnections: 20,
           maxMessageBytes: 4096,
           shutdownGraceMs: 500,
+          engineThread: false,
           accounts: opts.accounts ?? [account()],
           ...opts.sip2Config,
         },
