@@ -9,6 +9,7 @@ import type { Config, Policy } from '../config/schema.ts';
 import type { Clock } from './clock.ts';
 import type { CirculationBackend } from './circulation/backend.ts';
 import { EmbeddedBackend } from './circulation/embedded.ts';
+import { EngineThread } from './circulation/engine-thread.ts';
 import { resolveUpstreamPassword, Sip2UpstreamBackend } from './circulation/sip2-upstream/index.ts';
 import { configDir, repoRoot } from './config.ts';
 import { startHttp, type HealthReport, type HttpHandle } from './http/server.ts';
@@ -142,6 +143,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   let checkpointer: BackgroundCheckpointer | null = null;
   let sip2Handle: Sip2ServerHandle | null = null;
   let built: CirculationBackend | undefined;
+  let engineThread: EngineThread | null = null;
   let devices: DeviceManager | undefined;
   let authHandle: Auth | undefined;
   let adminHandle: AdminService | undefined;
@@ -150,7 +152,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     const store = openDataStore(config);
     db = store.db;
     // WAL checkpoints in a worker thread, not inside a patron's COMMIT (daemon/store/checkpointer.ts).
-    checkpointer = BackgroundCheckpointer.start(store.db, { logger: logger.child({ component: 'store' }) });
+    checkpointer = BackgroundCheckpointer.start(store.db, {
+      logger: logger.child({ component: 'store' }),
+      onFailure: () => engineThread?.setWalAutocheckpoint(1000),
+    });
     // Staff logins and the audit log come first: every later service may guard and audit with them.
     const audit = new Audit({ db: store.db, clock, logger });
     const auth = new Auth({ db: store.db, clock, config: config.auth, audit, logger });
@@ -255,10 +260,24 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         devices: deviceManager.healthSummary(),
       };
     };
+    // The SIP2 bridge's own engine in a worker thread (daemon/circulation/engine-thread.ts): vendors'
+    // and self-checks' traffic does not share the event loop's core with SQLite. Same store, same rules.
+    let sip2Backend = backend;
+    if (config.sip2.enabled && config.sip2.engineThread && embedded && !store.db.memory) {
+      engineThread = await EngineThread.start({
+        file: store.file,
+        policy,
+        clock,
+        site,
+        logger: logger.child({ component: 'circulation', for: 'sip2' }),
+        backgroundCheckpoints: checkpointer !== null,
+      });
+      sip2Backend = metrics.wrapBackend(engineThread);
+    }
     const sip2 = config.sip2.enabled
       ? await startSip2Server({
           config: config.sip2,
-          backend,
+          backend: sip2Backend,
           clock,
           timezone: config.site.timezone,
           libraryName: config.site.name,
@@ -441,6 +460,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         await http.close();
         await lockers?.close(); // its timer and door subscriptions, before the devices go
         await deviceManager.stop();
+        await engineThread?.close();
         await backend.close();
         await checkpointer?.stop();
         await releaseDurable(store.db);
@@ -456,6 +476,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     await lockersHandle?.close().catch(() => undefined);
     await devices?.stop().catch(() => undefined);
     await built?.close().catch(() => undefined);
+    await engineThread?.close().catch(() => undefined);
     await checkpointer?.stop();
     db?.close();
     unlock();
@@ -464,9 +485,21 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
 }
 
 /** Whether a code is one of the library's departments (SIP2 check-in AP). */
-export function departmentCheck(db: Db): (code: string) => boolean {
-  const q = db.prepare('SELECT 1 FROM departments WHERE code = ?');
-  return (code) => db.open && !!q.get(code);
+export function departmentCheck(db: Db, maxAgeMs = 60_000): (code: string) => boolean {
+  // Read again at most once a minute (departments change by import, rarely): one query per check-in
+  // on the thread that answers SIP2 clients costs more than the rest of the routing decision.
+  const q = db.prepare('SELECT code FROM departments').pluck();
+  let codes = new Set<string>();
+  let readAt = -Infinity;
+  return (code) => {
+    if (!db.open) return false;
+    const t = performance.now();
+    if (t - readAt > maxAgeMs || (!codes.has(code) && t - readAt > 1000)) {
+      codes = new Set(q.all() as string[]);
+      readAt = t;
+    }
+    return codes.has(code);
+  };
 }
 
 /** SMTP for e-mailed receipts, when configured; the password comes from an environment variable. */
