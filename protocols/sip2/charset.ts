@@ -8,9 +8,18 @@ import iconv from 'iconv-lite';
 
 export const DEFAULT_CHARSET = 'utf-8';
 
+const known = new Map<string, boolean>();
+
 /** True if `charset` (e.g. `utf-8`, `cp850`, `IBM850`, `cp852`, `iso-8859-2`, `windows-1250`) is usable. */
 export function isSupportedCharset(charset: string): boolean {
-  return iconv.encodingExists(charset);
+  let ok = known.get(charset);
+  if (ok === undefined) known.set(charset, (ok = iconv.encodingExists(charset)));
+  return ok;
+}
+
+/** UTF-8 under any of its spellings: encoded and decoded by the runtime, without iconv-lite's stream layer. */
+export function isUtf8(charset: string): boolean {
+  return charset === 'utf-8' || charset === 'UTF-8' || /^utf-?8$/i.test(charset);
 }
 
 /** Thrown by the encoding side only, for a charset name no code page matches (a configuration bug). */
@@ -22,17 +31,29 @@ export class Sip2CharsetError extends Error {
   }
 }
 
+const utf8Encoder = new TextEncoder();
+
 /** Text → wire bytes in `charset`. Unrepresentable characters become `?`. Throws Sip2CharsetError. */
 export function encodeCharset(text: string, charset: string = DEFAULT_CHARSET): Uint8Array {
-  if (!iconv.encodingExists(charset)) throw new Sip2CharsetError(charset);
+  // A lone surrogate becomes U+FFFD (EF BF BD), as iconv-lite's UTF-8 encoder makes it.
+  if (isUtf8(charset)) return utf8Encoder.encode(text);
+  if (!isSupportedCharset(charset)) throw new Sip2CharsetError(charset);
   // Copy out of Buffer so callers get a plain Uint8Array that compares cleanly in tests.
   return Uint8Array.from(iconv.encode(text, charset));
 }
 
 /** Wire bytes → text. Invalid UTF-8 sequences decode as U+FFFD. Throws Sip2CharsetError. */
 export function decodeCharset(bytes: Uint8Array, charset: string = DEFAULT_CHARSET): string {
-  if (!iconv.encodingExists(charset)) throw new Sip2CharsetError(charset);
+  // A byte-order mark is kept (U+FEFF), as with iconv-lite's stripBOM: false.
+  if (isUtf8(charset)) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  if (!isSupportedCharset(charset)) throw new Sip2CharsetError(charset);
   return iconv.decode(bytes, charset, { stripBOM: false });
+}
+
+/** Whether `text` survives `charset` unchanged (UTF-8 holds everything but an unpaired surrogate). */
+export function representable(text: string, charset: string, bytes: Uint8Array): boolean {
+  if (isUtf8(charset)) return !/\p{Cs}/u.test(text);
+  return decodeCharset(bytes, charset) === text;
 }
 
 // Letters that do not decompose into base letter + combining mark under NFD.

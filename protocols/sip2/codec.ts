@@ -5,7 +5,7 @@
  * `warnings` (decoded, something tolerated). encode(message) returns the wire bytes and the same
  * text; it throws only for programming/configuration errors (unknown command code, unknown charset).
  */
-import { DEFAULT_CHARSET, decodeCharset, encodeCharset, isSupportedCharset, transliterateToAscii } from './charset.ts';
+import { DEFAULT_CHARSET, decodeCharset, encodeCharset, isSupportedCharset, representable, transliterateToAscii } from './charset.ts';
 import { computeChecksum, contentEnd, findTrailer } from './checksum.ts';
 import { formatSipDate, isBlankSipDate, parseSipDate, type SipDateTime } from './datetime.ts';
 import { issue, type Sip2Issue } from './issues.ts';
@@ -356,13 +356,16 @@ interface VariablePart {
   sequenceNumber: number | null;
 }
 
+const fieldsBySpec = new WeakMap<MessageSpec, Map<string, VariableFieldSpec>>();
+
 function decodeVariablePart(
   spec: MessageSpec,
   text: string,
   mode: ErrorDetectionMode,
   warnings: Sip2Issue[],
 ): VariablePart | { error: Sip2Issue } {
-  const byId = new Map(spec.fields.map((f) => [f.id, f]));
+  let byId = fieldsBySpec.get(spec);
+  if (!byId) fieldsBySpec.set(spec, (byId = new Map(spec.fields.map((f) => [f.id, f]))));
   const values: Record<string, unknown> = {};
   const extra: Sip2ExtraField[] = [];
   const seen = new Set<string>();
@@ -523,8 +526,9 @@ export function encode(message: Sip2Message, options: Sip2EncodeOptions = {}): S
 
   const terminator = options.terminator === 'CRLF' ? '\r\n' : '\r';
   const textBytes = encodeCharset(text, charset);
-  const wireText = decodeCharset(textBytes, charset);
-  if (wireText !== text) {
+  const same = representable(text, charset, textBytes);
+  const wireText = same ? text : decodeCharset(textBytes, charset);
+  if (!same) {
     warnings.push(
       issue('unrepresentable-character', `Some characters cannot be represented in ${charset} and were sent as "?"`),
     );
