@@ -15,6 +15,8 @@
  * 3. The same 50 clients against a bare TCP echo server (another child process) over the same
  *    loopback, paced and flat out, and one client alone: the floor any request/reply protocol pays.
  * 4. One client alone against the SIP2 server (item information): the unloaded round trip.
+ * 4b. The disk alone: 16 KiB writes, each acknowledged after a group fdatasync, paced at the rate
+ *    the paced phase commits (2 of its 3 messages). A durable checkout cannot beat this floor's p99.
  * 5. Diagnostic: the same paced load with one patron-status (23) with a PIN in every 20 cycles
  *    (a kiosk session starts with the PIN), to show what a PIN check (scrypt) costs the others.
  * Prints messages per second and p50/p99 beside the echo round trip and the ratio, and PASS/FAIL
@@ -26,7 +28,8 @@
  * its output is in DIR/server.log), BENCH_PIN=0 (skip phase 5), BENCH_KEEP=1 (keep the directory).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { open as openFile, type FileHandle } from 'node:fs/promises';
 import { connect, createServer, type Socket } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -267,6 +270,57 @@ class Client {
   }
 }
 
+/**
+ * The disk's share of a durable commit, without SQLite: 16 KiB written (a commit's WAL frames) into a
+ * 4 MiB file reused from its start (as the WAL is after a checkpoint), then an fdatasync shared with
+ * every commit written meanwhile (group commit, as daemon/store/db.ts does it). Paced like the
+ * SIP2 checkouts and check-ins, its p99 is the floor for theirs on this disk.
+ */
+class DiskCommits {
+  private offset = 0;
+  private running: Promise<void> | null = null;
+  private next: Promise<void> | null = null;
+  private readonly block = Buffer.alloc(16 * 1024, 0x5a);
+  private constructor(
+    private readonly fd: number,
+    private readonly handle: FileHandle,
+  ) {}
+  static async open(file: string): Promise<DiskCommits> {
+    writeFileSync(file, Buffer.alloc(4 * 1024 * 1024));
+    const handle = await openFile(file, 'r+');
+    await handle.sync();
+    return new DiskCommits(handle.fd, handle);
+  }
+  private flush(): Promise<void> {
+    const run = this.handle.datasync().finally(() => {
+      if (this.running === run) this.running = null;
+    });
+    this.running = run;
+    return run;
+  }
+  commit(): Promise<void> {
+    writeSync(this.fd, this.block, 0, this.block.length, this.offset);
+    this.offset = (this.offset + this.block.length) % (4 * 1024 * 1024);
+    if (!this.running) return this.flush();
+    this.next ??= this.running.then(() => {
+      this.next = null;
+      return this.running ?? this.flush();
+    });
+    return this.next;
+  }
+  /** Clients for runPhase: each request is one commit. */
+  clients(n: number): Requester[] {
+    return Array.from({ length: n }, () => ({ request: () => this.commit().then(() => 'ok') }));
+  }
+  close(): Promise<void> {
+    return this.handle.close();
+  }
+}
+
+interface Requester {
+  request(line: string): Promise<string>;
+}
+
 type Workload = (client: number, n: number) => { line: string; check: (reply: string) => string | null; kind: string };
 
 /** Per client: its own patrons and items, in cycles of 63, 11, 09 (and a 23 with PIN every `pinEvery` cycles). */
@@ -310,6 +364,8 @@ interface PhaseResult {
   byKind: Map<string, Samples>;
   refused: Map<string, number>;
   serverCpuS: number;
+  /** CPU used by this process (the 50 clients) during the measured window. */
+  clientCpuS: number;
 }
 
 /**
@@ -317,14 +373,18 @@ interface PhaseResult {
  * (perSecond = 0). Each client sends its next request when it is due and its previous reply has
  * come; paced latency is measured from when the request was due.
  */
-async function runPhase(clients: Client[], workload: Workload, seconds: number, perSecond: number, serverPid: number | null, counters: number[]): Promise<PhaseResult> {
-  const res: PhaseResult = { seconds: 0, count: 0, latency: new Samples(), byKind: new Map(), refused: new Map(), serverCpuS: 0 };
+async function runPhase(clients: Requester[], workload: Workload, seconds: number, perSecond: number, serverPid: number | null, counters: number[]): Promise<PhaseResult> {
+  const res: PhaseResult = { seconds: 0, count: 0, latency: new Samples(), byKind: new Map(), refused: new Map(), serverCpuS: 0, clientCpuS: 0 };
   const start = now();
   const measureFrom = start + WARMUP_S * 1e9;
   const end = measureFrom + seconds * 1e9;
   const interval = perSecond > 0 ? (clients.length / perSecond) * 1e9 : 0;
   let cpu0 = NaN;
-  const cpuTimer = setTimeout(() => (cpu0 = serverPid ? cpuSeconds(serverPid) : NaN), WARMUP_S * 1000);
+  let clientCpu0: NodeJS.CpuUsage | null = null;
+  const cpuTimer = setTimeout(() => {
+    cpu0 = serverPid ? cpuSeconds(serverPid) : NaN;
+    clientCpu0 = process.cpuUsage();
+  }, WARMUP_S * 1000);
   await Promise.all(
     clients.map(async (c, i) => {
       let lastDone = 0;
@@ -364,6 +424,10 @@ async function runPhase(clients: Client[], workload: Workload, seconds: number, 
   clearTimeout(cpuTimer);
   res.seconds = Math.min(seconds, (now() - measureFrom) / 1e9);
   if (serverPid) res.serverCpuS = cpuSeconds(serverPid) - cpu0;
+  if (clientCpu0) {
+    const d = process.cpuUsage(clientCpu0);
+    res.clientCpuS = (d.user + d.system) / 1e6;
+  }
   return res;
 }
 
@@ -479,6 +543,12 @@ async function main(): Promise<void> {
     const item = (n: number) => ({ kind: '17', line: `17${formatSipDateAt(Date.now(), TIMEZONE)}AOSI-50000|AB${itemBarcode(1 + (n % ITEMS))}|\r`, check: (r: string) => (r.startsWith('18') ? null : r) });
     const sipAlone = await runPhase(sipClients.slice(0, 1), (_c, n) => item(n), Math.min(3, SECONDS), 0, null, [0]);
     const echoAlone = await runPhase(echoClients.slice(0, 1), echoWorkload, Math.min(3, SECONDS), 0, null, [0]);
+    // The disk alone, at the rate the paced phase commits (its checkouts and check-ins: 2 of 3 messages).
+    const disk = await DiskCommits.open(join(dir, 'disk-floor.bin'));
+    const commitRate = Math.round((RATE * 2) / 3);
+    const diskWork: Workload = () => ({ kind: 'disk', line: '', check: () => null });
+    const diskPaced = await runPhase(disk.clients(CLIENTS), diskWork, Math.min(5, SECONDS), commitRate, null, new Array<number>(CLIENTS).fill(0));
+    await disk.close();
     let pin: PhaseResult | null = null;
     if (PIN_PHASE) {
       const pinWork = sip2Workload(20);
@@ -497,13 +567,14 @@ async function main(): Promise<void> {
       ms(r.latency.quantile(0.99)),
       ms(r.latency.quantile(0.999)),
       Number.isFinite(r.serverCpuS) && r.serverCpuS > 0 ? `${((100 * r.serverCpuS) / r.seconds / 1.0).toFixed(0)}%` : '',
+      r.clientCpuS > 0 ? `${((100 * r.clientCpuS) / r.seconds).toFixed(0)}%` : '',
       base ? `${(r.latency.quantile(0.5) / base.latency.quantile(0.5)).toFixed(1)}× / ${(r.latency.quantile(0.99) / base.latency.quantile(0.99)).toFixed(1)}×` : '',
     ];
     const kindRows = (r: PhaseResult) =>
-      [...r.byKind.entries()].map(([k, s]) => [`    ${k === '63' ? '63 patron information' : k === '11' ? '11 checkout' : k === '09' ? '09 checkin' : k === '23' ? '23 patron status + PIN' : k === '17' ? '17 item information' : k}`, '', ms(s.quantile(0.5)), ms(s.quantile(0.99)), ms(s.quantile(0.999)), '', '']);
+      [...r.byKind.entries()].map(([k, s]) => [`    ${k === '63' ? '63 patron information' : k === '11' ? '11 checkout' : k === '09' ? '09 checkin' : k === '23' ? '23 patron status + PIN' : k === '17' ? '17 item information' : k}`, '', ms(s.quantile(0.5)), ms(s.quantile(0.99)), ms(s.quantile(0.999)), '', '', '']);
     console.log(
       `\n${table([
-        ['phase (50 connections unless noted)', 'msg/s', 'p50', 'p99', 'p99.9', 'server CPU', 'vs echo p50 / p99'],
+        ['phase (50 connections unless noted)', 'msg/s', 'p50', 'p99', 'p99.9', 'server CPU', 'client CPU', 'vs echo p50 / p99'],
         row(`SIP2 paced at ${rate(RATE)}/s`, paced, echoPaced),
         ...kindRows(paced),
         row('SIP2 flat out', flat, echoFlat),
@@ -512,10 +583,11 @@ async function main(): Promise<void> {
         row('TCP echo flat out', echoFlat),
         row('SIP2 17, one client alone', sipAlone, echoAlone),
         row('TCP echo, one client alone', echoAlone),
+        row(`disk: 16 KiB + group fdatasync paced at ${rate(commitRate)}/s`, diskPaced),
         ...(pin ? [row(`SIP2 paced + a PIN check every 20 cycles`, pin, echoPaced), ...kindRows(pin)] : []),
       ])}`,
     );
-    console.log('(server CPU: share of one core used by the server process during the phase)');
+    console.log('(server CPU, client CPU: share of one core used by the server process, all its threads, and by the benchmark\'s clients during the phase)');
     const load1 = loadavg()[0]!;
     console.log(
       `machine load average ${load0.toFixed(2)} before, ${load1.toFixed(2)} after (${cpus().length} cores)` +
@@ -529,7 +601,8 @@ async function main(): Promise<void> {
     const pass = achieved >= TARGET_RATE * 0.99 && p99 < TARGET_P99_MS && paced.refused.size === 0;
     console.log(
       `\n${pass ? 'PASS' : 'FAIL'}  p99 < ${TARGET_P99_MS} ms at ≥ ${rate(TARGET_RATE)} messages/s: ${rate(achieved)} messages/s with p99 ${p99.toFixed(2)} ms ` +
-        `(echo p99 ${(echoPaced.latency.quantile(0.99) / 1e6).toFixed(2)} ms at the same rate; capacity flat out ${rate(perS(flat))} messages/s)`,
+        `(echo p99 ${(echoPaced.latency.quantile(0.99) / 1e6).toFixed(2)} ms at the same rate; capacity flat out ${rate(perS(flat))} messages/s; ` +
+        `disk commit floor p99 ${(diskPaced.latency.quantile(0.99) / 1e6).toFixed(2)} ms at ${rate(commitRate)} commits/s)`,
     );
     const sustained = below.filter(([, b]) => b.latency.quantile(0.99) / 1e6 < TARGET_P99_MS).map(([r]) => r);
     if (!pass && below.length) {
