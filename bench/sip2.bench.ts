@@ -27,6 +27,7 @@
  * print its hottest functions), BENCH_SERVER_FLAGS (more node flags for the server, e.g. --trace-gc;
  * its output is in DIR/server.log), BENCH_PIN=0 (skip phase 5), BENCH_KEEP=1 (keep the directory).
  */
+import { Samples, ms, rate, table } from './common.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { open as openFile, type FileHandle } from 'node:fs/promises';
@@ -36,7 +37,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { hashPin } from '../daemon/circulation/pin.ts';
 import { repoRoot } from '../daemon/config.ts';
-import { openStore } from '../daemon/store/db.ts';
+import { GroupFlush, openStore } from '../daemon/store/db.ts';
 import { formatSipDateAt, Sip2Framer } from '../protocols/sip2/index.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -54,31 +55,6 @@ const BENCH_PIN = '2468';
 
 // ------------------------------------------------------------------ helpers
 
-class Samples {
-  private buf = new Float64Array(1 << 16);
-  n = 0;
-  add(ns: number): void {
-    if (this.n === this.buf.length) {
-      const next = new Float64Array(this.buf.length * 2);
-      next.set(this.buf);
-      this.buf = next;
-    }
-    this.buf[this.n++] = ns;
-  }
-  quantile(q: number): number {
-    if (this.n === 0) return NaN;
-    const sorted = this.buf.slice(0, this.n).sort();
-    return sorted[Math.min(this.n - 1, Math.floor(q * this.n))]!;
-  }
-  mean(): number {
-    let s = 0;
-    for (let i = 0; i < this.n; i++) s += this.buf[i]!;
-    return this.n ? s / this.n : NaN;
-  }
-}
-
-const ms = (ns: number) => (Number.isFinite(ns) ? `${(ns / 1e6).toFixed(3)} ms` : '-');
-const rate = (n: number) => Math.round(n).toLocaleString('en-US');
 const now = () => Number(process.hrtime.bigint());
 const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
 
@@ -278,42 +254,29 @@ class Client {
  */
 class DiskCommits {
   private offset = 0;
-  private running: Promise<void> | null = null;
-  private next: Promise<void> | null = null;
   private readonly block = Buffer.alloc(16 * 1024, 0x5a);
-  private constructor(
-    private readonly fd: number,
-    private readonly handle: FileHandle,
-  ) {}
+  private readonly group: GroupFlush;
+  private constructor(private readonly handle: FileHandle) {
+    this.group = new GroupFlush(() => handle.datasync());
+  }
   static async open(file: string): Promise<DiskCommits> {
     writeFileSync(file, Buffer.alloc(4 * 1024 * 1024));
     const handle = await openFile(file, 'r+');
     await handle.sync();
-    return new DiskCommits(handle.fd, handle);
-  }
-  private flush(): Promise<void> {
-    const run = this.handle.datasync().finally(() => {
-      if (this.running === run) this.running = null;
-    });
-    this.running = run;
-    return run;
+    return new DiskCommits(handle);
   }
   commit(): Promise<void> {
-    writeSync(this.fd, this.block, 0, this.block.length, this.offset);
+    writeSync(this.handle.fd, this.block, 0, this.block.length, this.offset);
     this.offset = (this.offset + this.block.length) % (4 * 1024 * 1024);
-    if (!this.running) return this.flush();
-    this.next ??= this.running.then(() => {
-      this.next = null;
-      return this.running ?? this.flush();
-    });
-    return this.next;
+    return this.group.request();
   }
   /** Clients for runPhase: each request is one commit. */
   clients(n: number): Requester[] {
     return Array.from({ length: n }, () => ({ request: () => this.commit().then(() => 'ok') }));
   }
-  close(): Promise<void> {
-    return this.handle.close();
+  async close(): Promise<void> {
+    await this.group.settle();
+    await this.handle.close();
   }
 }
 
@@ -487,16 +450,6 @@ function hottest(profileDir: string, top = 25): string[] {
 }
 
 // ------------------------------------------------------------------ main
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  return rows
-    .map((r, i) => {
-      const line = r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
-      return i === 0 ? `${line}\n${widths.map((w) => '-'.repeat(w)).join('  ')}` : line;
-    })
-    .join('\n');
-}
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'kiosk-sip2-bench-'));

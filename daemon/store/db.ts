@@ -38,16 +38,57 @@ export function openStore({ file, readonly = false }: OpenOptions): Db {
   return db;
 }
 
+/**
+ * Group commit of one flush operation: one flush runs at a time; callers that arrive while it runs
+ * share the next one, which starts when it ends. A caller never rides on a flush that started
+ * before it called, since what it wrote may not be covered by that flush.
+ */
+export class GroupFlush {
+  private running: Promise<void> | null = null;
+  private next: Promise<void> | null = null;
+  /** Calls of request(), and flushes started to serve them. */
+  requests = 0;
+  flushes = 0;
+
+  constructor(private readonly flushOnce: () => Promise<void>) {}
+
+  /** Resolves once a flush that started after this call has finished. */
+  request(): Promise<void> {
+    this.requests++;
+    if (!this.running) return this.start();
+    this.next ??= this.running.then(
+      () => {
+        this.next = null;
+        return this.running ?? this.start();
+      },
+      () => {
+        this.next = null;
+        return this.start();
+      },
+    );
+    return this.next;
+  }
+
+  /** Waits for the flushes under way (their errors are their callers'). */
+  async settle(): Promise<void> {
+    await this.running?.catch(() => undefined);
+    await this.next?.catch(() => undefined);
+  }
+
+  private start(): Promise<void> {
+    this.flushes++;
+    const run = this.flushOnce().finally(() => {
+      if (this.running === run) this.running = null;
+    });
+    this.running = run;
+    return run;
+  }
+}
+
 interface WalSync {
   walPath: string;
   handle: FileHandle | null;
-  /** The fdatasync now running, if any. */
-  running: Promise<void> | null;
-  /** The fdatasync that will start when `running` ends: it covers every commit made meanwhile. */
-  next: Promise<void> | null;
-  /** Calls of durable() and fdatasyncs done, for the benchmark's group-commit figure. */
-  requests: number;
-  syncs: number;
+  group: GroupFlush;
 }
 
 const walSyncs = new WeakMap<Db, WalSync>();
@@ -60,56 +101,34 @@ export function durable(db: Db): Promise<void> {
   if (db.memory || db.readonly || !db.open) return Promise.resolve();
   let s = walSyncs.get(db);
   if (!s) {
-    s = { walPath: `${db.name}-wal`, handle: null, running: null, next: null, requests: 0, syncs: 0 };
-    walSyncs.set(db, s);
+    const state: WalSync = { walPath: `${db.name}-wal`, handle: null, group: new GroupFlush(() => syncWal(state)) };
+    walSyncs.set(db, (s = state));
   }
-  const state = s;
-  state.requests++;
-  if (!state.running) return startSync(state);
-  // A flush already running may have started before our commit wrote its frames: wait for the next.
-  state.next ??= state.running.then(
-    () => {
-      state.next = null;
-      return state.running ?? startSync(state);
-    },
-    () => {
-      state.next = null;
-      return startSync(state);
-    },
-  );
-  return state.next;
+  return s.group.request();
 }
 
-function startSync(state: WalSync): Promise<void> {
-  const run = (async () => {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        state.handle ??= await openFile(state.walPath, 'r');
-        await state.handle.datasync();
-        state.syncs++;
-        return;
-      } catch (e) {
-        // The -wal file is removed when the last connection closes and recreated on the next
-        // write: reopen once by path. A missing file means nothing is pending in it.
-        const h = state.handle;
-        state.handle = null;
-        await h?.close().catch(() => undefined);
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-        if (attempt >= 1) throw e;
-      }
+async function syncWal(state: WalSync): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      state.handle ??= await openFile(state.walPath, 'r');
+      await state.handle.datasync();
+      return;
+    } catch (e) {
+      // The -wal file is removed when the last connection closes and recreated on the next
+      // write: reopen once by path. A missing file means nothing is pending in it.
+      const h = state.handle;
+      state.handle = null;
+      await h?.close().catch(() => undefined);
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      if (attempt >= 1) throw e;
     }
-  })();
-  state.running = run.finally(() => {
-    if (state.running === tracked) state.running = null;
-  });
-  const tracked = state.running;
-  return tracked;
+  }
 }
 
 /** How many durable() calls this connection has had, and how many fdatasyncs served them. */
 export function durableStats(db: Db): { requests: number; syncs: number } {
   const s = walSyncs.get(db);
-  return { requests: s?.requests ?? 0, syncs: s?.syncs ?? 0 };
+  return { requests: s?.group.requests ?? 0, syncs: s?.group.flushes ?? 0 };
 }
 
 /** Closes the -wal file handle kept by durable(); call before closing the database. */
@@ -117,8 +136,7 @@ export async function releaseDurable(db: Db): Promise<void> {
   const s = walSyncs.get(db);
   if (!s) return;
   walSyncs.delete(db);
-  await s.running?.catch(() => undefined);
-  await s.next?.catch(() => undefined);
+  await s.group.settle();
   await s.handle?.close().catch(() => undefined);
 }
 
