@@ -23,6 +23,7 @@
  * BENCH_SEED (1), BENCH_IDEMPOTENCY=0 to send no idempotency keys, BENCH_DIR (parent of the
  * temporary directory; default the OS temp dir), BENCH_KEEP=1 to keep the directory.
  */
+import { mulberry32, ms, rate, Samples, table } from './common.ts';
 import Database from 'better-sqlite3';
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -49,17 +50,6 @@ const TARGET_RATIO = 3;
 
 // ------------------------------------------------------------------ helpers
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const rand = mulberry32(SEED);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
 /** Picks from [value, weight] pairs. */
@@ -70,33 +60,6 @@ function weighted<T>(table: ReadonlyArray<readonly [T, number]>): T {
   return table[table.length - 1]![0];
 }
 
-/** Latency samples in nanoseconds. */
-class Samples {
-  private buf = new Float64Array(1 << 16);
-  n = 0;
-  sum = 0;
-  add(ns: number): void {
-    if (this.n === this.buf.length) {
-      const next = new Float64Array(this.buf.length * 2);
-      next.set(this.buf);
-      this.buf = next;
-    }
-    this.buf[this.n++] = ns;
-    this.sum += ns;
-  }
-  private sorted: Float64Array | null = null;
-  quantile(q: number): number {
-    if (this.n === 0) return NaN;
-    this.sorted ??= this.buf.slice(0, this.n).sort();
-    return this.sorted[Math.min(this.n - 1, Math.floor(q * this.n))]!;
-  }
-  mean(): number {
-    return this.n ? this.sum / this.n : NaN;
-  }
-}
-
-const ms = (ns: number) => (Number.isNaN(ns) ? '—' : `${(ns / 1e6).toFixed(3)} ms`);
-const rate = (x: number) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : '—');
 const isoDate = (d: Date) => d.toISOString().slice(0, 10);
 const daysFromNow = (days: number) => new Date(Date.now() + days * 86_400_000);
 
@@ -441,16 +404,6 @@ const newLoopResult = (): LoopResult => ({ seconds: 0, count: 0, latency: new Sa
 /** A one-line progress note, on a terminal only. */
 function progress(text: string): void {
   if (process.stdout.isTTY) process.stdout.write(`\r${text.padEnd(50)}${text ? '' : '\r'}`);
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  return rows
-    .map((r, i) => {
-      const line = r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
-      return i === 0 ? `${line}\n${widths.map((w) => '-'.repeat(w)).join('  ')}` : line;
-    })
-    .join('\n');
 }
 
 async function main(): Promise<void> {

@@ -28,6 +28,7 @@
  * Environment: BENCH_RFID_TRIALS (5 per reader), BENCH_RFID_TAGS (10), BENCH_RFID_INTERVAL_MS (0),
  * BENCH_RFID_SEED (1).
  */
+import { mulberry32 } from './common.ts';
 import { performance } from 'node:perf_hooks';
 import { ThreeM810Reader } from '../drivers/rfid/3m810.driver.ts';
 import { ThreeM810Simulator } from '../drivers/rfid/3m810.simulator.ts';
@@ -60,17 +61,6 @@ interface Trial {
   simAirMs: number;
   simTotalMs: number;
   ratio: number;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A mixed stack as a library has it: mostly ISO 28560-3, some ISO 28560-2, one 3-part kit. */
