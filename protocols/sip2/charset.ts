@@ -50,9 +50,12 @@ export function decodeCharset(bytes: Uint8Array, charset: string = DEFAULT_CHARS
   return iconv.decode(bytes, charset, { stripBOM: false });
 }
 
+/** String.prototype.isWellFormed (ES2024, in Node 20): false when an unpaired surrogate is present. */
+type WellFormedString = string & { isWellFormed(): boolean };
+
 /** Whether `text` survives `charset` unchanged (UTF-8 holds everything but an unpaired surrogate). */
 export function representable(text: string, charset: string, bytes: Uint8Array): boolean {
-  if (isUtf8(charset)) return !/\p{Cs}/u.test(text);
+  if (isUtf8(charset)) return (text as WellFormedString).isWellFormed();
   return decodeCharset(bytes, charset) === text;
 }
 

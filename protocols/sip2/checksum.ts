@@ -82,9 +82,7 @@ export function findTrailer(bytes: Uint8Array, end: number = contentEnd(bytes)):
   const az = e - 6;
   if (az < 0 || bytes[az] !== A || bytes[az + 1] !== Z) return null;
   for (let i = az + 2; i < e; i++) if (!isHex(bytes[i])) return null;
-  const checksum = String.fromCharCode(...bytes.subarray(az + 2, e));
-  const delimitedAt = (start: number, strayPipe: boolean): boolean =>
-    !strayPipe && e === end && (bytes[start - 1] === PIPE || !bytes.subarray(0, start).includes(PIPE));
+  const checksum = String.fromCharCode(bytes[az + 2]!, bytes[az + 3]!, bytes[az + 4]!, bytes[az + 5]!);
   let ay = az - 3;
   const pipeBeforeAz = ay >= 0 && bytes[az - 1] === PIPE;
   if (pipeBeforeAz) ay = az - 4;
@@ -94,10 +92,15 @@ export function findTrailer(bytes: Uint8Array, end: number = contentEnd(bytes)):
       checksum,
       start: ay,
       checksumEnd: az + 2,
-      delimited: delimitedAt(ay, pipeBeforeAz),
+      delimited: !pipeBeforeAz && isDelimitedAt(bytes, ay, e === end),
     };
   }
-  return { sequenceNumber: null, checksum, start: az, checksumEnd: az + 2, delimited: delimitedAt(az, false) };
+  return { sequenceNumber: null, checksum, start: az, checksumEnd: az + 2, delimited: isDelimitedAt(bytes, az, e === end) };
+}
+
+/** The trailer starting at `start` follows a `|` (or a fixed part with no ID'd fields), and nothing follows it. */
+function isDelimitedAt(bytes: Uint8Array, start: number, endsMessage: boolean): boolean {
+  return endsMessage && (bytes[start - 1] === PIPE || !bytes.subarray(0, start).includes(PIPE));
 }
 
 export type ChecksumStatus = 'valid' | 'invalid' | 'absent';

@@ -6,10 +6,10 @@
  * text; it throws only for programming/configuration errors (unknown command code, unknown charset).
  */
 import { DEFAULT_CHARSET, decodeCharset, encodeCharset, isSupportedCharset, representable, transliterateToAscii } from './charset.ts';
-import { computeChecksum, contentEnd, findTrailer } from './checksum.ts';
+import { checksumValue, computeChecksum, contentEnd, findTrailer } from './checksum.ts';
 import { formatSipDate, isBlankSipDate, parseSipDate, type SipDateTime } from './datetime.ts';
 import { issue, type Sip2Issue } from './issues.ts';
-import { DISPLAY_FIELD_IDS, sanitiseValue } from './sanitise.ts';
+import { DISPLAY_FIELD_IDS, MAX_VARIABLE_FIELD_LENGTH, needsSanitising, sanitiseValue } from './sanitise.ts';
 import {
   fixedFieldWidth,
   fixedPartWidth,
@@ -93,22 +93,15 @@ function isTerminatorByte(b: number | undefined): boolean {
  * A trailing terminator (CR, CRLF, LF) is optional.
  */
 export function decode(input: Uint8Array | string, options: Sip2DecodeOptions = {}): Sip2DecodeResult {
+  // No closures here: a SIP2 server decodes every message it receives, and a function made per
+  // call (with tsx's name-keeping wrapper around it) costs more than most of the work below.
   const charset = options.charset ?? DEFAULT_CHARSET;
   const mode = options.errorDetection ?? 'auto';
   const warnings: Sip2Issue[] = [];
-  const envelope = (): DecodeEnvelope => ({ sequenceNumber, checksum, checksumStatus, warnings });
-  let sequenceNumber: number | null = null;
-  let checksum: string | null = null;
-  let checksumStatus: Sip2ChecksumStatus = 'absent';
-  const fail = (commandCode: string | null, ...errors: Sip2Issue[]): Sip2DecodeFailure => ({
-    ok: false,
-    commandCode,
-    errors,
-    ...envelope(),
-  });
+  const env: DecodeEnvelope = { sequenceNumber: null, checksum: null, checksumStatus: 'absent', warnings };
 
   if (!isSupportedCharset(charset)) {
-    return fail(null, issue('unsupported-charset', `Character set ${JSON.stringify(charset)} is not supported`));
+    return failure(env, null, issue('unsupported-charset', `Character set ${JSON.stringify(charset)} is not supported`));
   }
   const all = typeof input === 'string' ? encodeCharset(input, charset) : input;
 
@@ -125,8 +118,7 @@ export function decode(input: Uint8Array | string, options: Sip2DecodeOptions = 
   }
   const bytes = all.subarray(start, end);
   const bodyEnd = contentEnd(bytes);
-  if (bodyEnd === 0) return fail(null, issue('empty-message', 'Empty message'));
-  const readCode = (): string => String.fromCharCode(...bytes.subarray(0, Math.min(2, bodyEnd)));
+  if (bodyEnd === 0) return failure(env, null, issue('empty-message', 'Empty message'));
 
   // Error detection (reference §3): over the bytes as received, up to and including "AZ".
   let trailer = findTrailer(bytes, bodyEnd);
@@ -137,23 +129,24 @@ export function decode(input: Uint8Array | string, options: Sip2DecodeOptions = 
     if (mode === 'off' || !verifies) trailer = null;
   }
   if (trailer !== null) {
-    sequenceNumber = trailer.sequenceNumber;
-    checksum = trailer.checksum;
+    env.sequenceNumber = trailer.sequenceNumber;
+    env.checksum = trailer.checksum;
     if (mode === 'off') {
-      checksumStatus = 'unchecked';
+      env.checksumStatus = 'unchecked';
     } else {
-      const expected = computeChecksum(bytes.subarray(0, trailer.checksumEnd));
-      if (!checksumMatches(bytes.subarray(0, trailer.checksumEnd), trailer.checksum)) {
-        checksumStatus = 'invalid';
-        return fail(
-          readCode(),
-          issue('bad-checksum', `Checksum ${trailer.checksum} does not match the message (expected ${expected})`, 'AZ'),
+      const region = bytes.subarray(0, trailer.checksumEnd);
+      if (!checksumMatches(region, trailer.checksum)) {
+        env.checksumStatus = 'invalid';
+        return failure(
+          env,
+          commandCodeOf(bytes, bodyEnd),
+          issue('bad-checksum', `Checksum ${trailer.checksum} does not match the message (expected ${computeChecksum(region)})`, 'AZ'),
         );
       }
-      checksumStatus = 'valid';
+      env.checksumStatus = 'valid';
     }
   } else if (mode === 'on') {
-    return fail(readCode(), issue('missing-checksum', 'Error detection is on but the message has no AZ checksum', 'AZ'));
+    return failure(env, commandCodeOf(bytes, bodyEnd), issue('missing-checksum', 'Error detection is on but the message has no AZ checksum', 'AZ'));
   }
 
   let text = decodeCharset(bytes.subarray(0, trailer?.start ?? bodyEnd), charset);
@@ -168,11 +161,11 @@ export function decode(input: Uint8Array | string, options: Sip2DecodeOptions = 
   const code = text.slice(0, 2);
   const spec = specFor(code);
   if (spec === undefined) {
-    return fail(code, issue('unknown-command', `Unknown command code ${JSON.stringify(code)}`));
+    return failure(env, code, issue('unknown-command', `Unknown command code ${JSON.stringify(code)}`));
   }
   const rest = text.slice(2);
   const located = locateVariablePart(spec, rest);
-  if ('error' in located) return fail(code, located.error);
+  if ('error' in located) return failure(env, code, located.error);
   if (located.warning) warnings.push(located.warning);
 
   const width = fixedPartWidth(spec);
@@ -186,21 +179,45 @@ export function decode(input: Uint8Array | string, options: Sip2DecodeOptions = 
     const raw = fixedText.slice(offset, offset + w);
     offset += w;
     const decoded = decodeFixed(field, raw, warnings);
-    if ('error' in decoded) return fail(code, decoded.error);
+    if ('error' in decoded) return failure(env, code, decoded.error);
     message[field.key] = decoded.value;
   }
 
-  const variable = decodeVariablePart(spec, rest.slice(located.at), mode, warnings);
-  if ('error' in variable) return fail(code, variable.error);
+  const variable = decodeVariablePart(spec, rest, located.at, mode, warnings);
+  if ('error' in variable) return failure(env, code, variable.error);
   Object.assign(message, variable.values);
   message['extra'] = variable.extra;
-  if (variable.sequenceNumber !== null && sequenceNumber === null) sequenceNumber = variable.sequenceNumber;
+  if (variable.sequenceNumber !== null && env.sequenceNumber === null) env.sequenceNumber = variable.sequenceNumber;
 
-  return { ok: true, message: message as unknown as Sip2Message, ...envelope() };
+  return {
+    ok: true,
+    message: message as unknown as Sip2Message,
+    sequenceNumber: env.sequenceNumber,
+    checksum: env.checksum,
+    checksumStatus: env.checksumStatus,
+    warnings,
+  };
+}
+
+function failure(env: DecodeEnvelope, commandCode: string | null, error: Sip2Issue): Sip2DecodeFailure {
+  return {
+    ok: false,
+    commandCode,
+    errors: [error],
+    sequenceNumber: env.sequenceNumber,
+    checksum: env.checksum,
+    checksumStatus: env.checksumStatus,
+    warnings: env.warnings,
+  };
+}
+
+/** The first two bytes as the command code (for a message that cannot be decoded further). */
+function commandCodeOf(bytes: Uint8Array, bodyEnd: number): string {
+  return bodyEnd >= 2 ? String.fromCharCode(bytes[0]!, bytes[1]!) : String.fromCharCode(bytes[0]!);
 }
 
 function checksumMatches(region: Uint8Array, received: string): boolean {
-  return Number.parseInt(computeChecksum(region), 16) === Number.parseInt(received, 16);
+  return checksumValue(region) === Number.parseInt(received, 16);
 }
 
 /**
@@ -217,25 +234,20 @@ function locateVariablePart(
   const width = fixedPartWidth(spec);
   let known = knownIdsBySpec.get(spec);
   if (!known) knownIdsBySpec.set(spec, (known = new Set<string>(['AY', 'AZ', ...spec.fields.map((f) => f.id)])));
-  const knownAt = (p: number): boolean => known.has(rest.slice(p, p + 2));
-  const short = (actual: number): { error: Sip2Issue } => ({
-    error: issue(
-      'short-fixed-part',
-      `${spec.code} ${spec.name} needs a ${width}-character fixed part, got ${actual}`,
-    ),
-  });
 
-  if (rest.length === width || rest[width] === '|' || (rest.length > width && knownAt(width))) return { at: width };
-  if (rest.length < width) return short(rest.length);
+  if (rest.length === width || rest[width] === '|' || (rest.length > width && known.has(rest.slice(width, width + 2)))) {
+    return { at: width };
+  }
+  if (rest.length < width) return shortFixedPart(spec, width, rest.length);
 
   // The first field must start before the first delimiter.
   const pipe = rest.indexOf('|');
   const limit = pipe >= 0 ? pipe - 2 : rest.length - 2;
   for (let p = width - 1; p >= Math.max(0, width - 4); p--) {
-    if (p <= limit && knownAt(p)) return short(p);
+    if (p <= limit && known.has(rest.slice(p, p + 2))) return shortFixedPart(spec, width, p);
   }
   for (let p = width + 1; p <= limit; p++) {
-    if (knownAt(p)) {
+    if (known.has(rest.slice(p, p + 2))) {
       return {
         at: p,
         warning: issue(
@@ -255,6 +267,10 @@ function locateVariablePart(
     };
   }
   return { at: width };
+}
+
+function shortFixedPart(spec: MessageSpec, width: number, actual: number): { error: Sip2Issue } {
+  return { error: issue('short-fixed-part', `${spec.code} ${spec.name} needs a ${width}-character fixed part, got ${actual}`) };
 }
 
 /**
@@ -358,9 +374,20 @@ interface VariablePart {
 
 const fieldsBySpec = new WeakMap<MessageSpec, Map<string, VariableFieldSpec>>();
 
+/** True for a two-character field ID: letters and digits (reference §1). */
+function isFieldId(text: string, at: number): boolean {
+  for (let i = at; i < at + 2; i++) {
+    const c = text.charCodeAt(i);
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a))) return false;
+  }
+  return true;
+}
+
+/** The ID'd fields of `text` from index `from` (the rest of the message after the fixed part). */
 function decodeVariablePart(
   spec: MessageSpec,
   text: string,
+  from: number,
   mode: ErrorDetectionMode,
   warnings: Sip2Issue[],
 ): VariablePart | { error: Sip2Issue } {
@@ -368,28 +395,34 @@ function decodeVariablePart(
   if (!byId) fieldsBySpec.set(spec, (byId = new Map(spec.fields.map((f) => [f.id, f]))));
   const values: Record<string, unknown> = {};
   const extra: Sip2ExtraField[] = [];
-  const seen = new Set<string>();
+  const seen: string[] = [];
   let sequenceNumber: number | null = null;
   for (const f of spec.fields) if (f.kind === 'list') values[f.key] = [];
 
-  const segments = text.split('|');
-  const lastIndex = segments.findLastIndex((s) => s !== '');
-  for (const [index, segment] of segments.entries()) {
+  // The last non-empty segment (an AY without AZ must be the last field).
+  let lastEnd = text.length;
+  while (lastEnd > from && text.charCodeAt(lastEnd - 1) === 0x7c) lastEnd--;
+  let at = from;
+  while (at < text.length) {
+    let next = text.indexOf('|', at);
+    if (next < 0) next = text.length;
+    const segStart = at;
+    at = next + 1;
     // Empty segments: stray `|` after the fixed part, `AD||`, trailing junk `|||` (reference §1).
-    if (segment === '') continue;
-    const id = segment.slice(0, 2);
-    const value = segment.slice(2);
-    if (segment.length < 2 || !/^[A-Za-z0-9]{2}$/.test(id)) {
-      warnings.push(issue('malformed-field', `Ignored ${JSON.stringify(segment.slice(0, 8))}: not a field`));
+    if (next === segStart) continue;
+    if (next - segStart < 2 || !isFieldId(text, segStart)) {
+      warnings.push(issue('malformed-field', `Ignored ${JSON.stringify(text.slice(segStart, Math.min(next, segStart + 8)))}: not a field`));
       continue;
     }
+    const id = text.slice(segStart, segStart + 2);
+    const value = text.slice(segStart + 2, next);
     if (id === 'AY') {
       // A well-formed AY…AZ trailer has already been stripped; an `AZ` left here is malformed.
       if (value.includes('AZ') && mode !== 'off') {
         return { error: issue('bad-checksum', `Malformed error-detection trailer AY${JSON.stringify(value)}`, 'AZ') };
       }
       // AY without AZ.
-      if (index === lastIndex && /^\d$/.test(value)) sequenceNumber = Number(value);
+      if (next >= lastEnd && value.length === 1 && value >= '0' && value <= '9') sequenceNumber = Number(value);
       else warnings.push(issue('bad-sequence-number', `Ignored AY${JSON.stringify(value)}`, 'AY'));
       continue;
     }
@@ -406,18 +439,18 @@ function decodeVariablePart(
       (values[field.key] as string[]).push(value);
       continue;
     }
-    if (seen.has(id)) {
+    if (seen.includes(id)) {
       warnings.push(issue('duplicate-field', `${id} appears more than once; kept the first value`, id));
       continue;
     }
-    seen.add(id);
+    seen.push(id);
     const decoded = decodeVariable(field, value, warnings);
     if (decoded.kept) values[field.key] = decoded.value;
     else if (value !== '') extra.push({ id, value });
   }
 
   for (const field of spec.fields) {
-    if (!field.required || seen.has(field.id)) continue;
+    if (!field.required || seen.includes(field.id)) continue;
     warnings.push(issue('missing-required-field', `Required field ${field.id} (${field.key}) is missing`, field.id));
     values[field.key] = field.kind === 'supportedMessages' ? decodeSupportedMessages('') : '';
   }
@@ -525,6 +558,16 @@ export function encode(message: Sip2Message, options: Sip2EncodeOptions = {}): S
   if (options.transliterate) text = transliterateToAscii(text);
 
   const terminator = options.terminator === 'CRLF' ? '\r\n' : '\r';
+  let trailer = '';
+  if (options.errorDetection) {
+    // 96/97 carry only AZ, never AY (reference §3).
+    const resend = spec.code === '96' || spec.code === '97';
+    const sequence = ((Math.trunc(options.sequenceNumber ?? 0) % 10) + 10) % 10;
+    trailer = resend ? 'AZ' : `AY${sequence}AZ`;
+  }
+  // Trailer and terminator are ASCII, identical in every supported charset, so the text and the
+  // trailer are encoded together; the checksum (over the bytes up to "AZ") and the terminator are
+  // written into the room left at the end. One buffer per message.
   const textBytes = encodeCharset(text, charset);
   const same = representable(text, charset, textBytes);
   const wireText = same ? text : decodeCharset(textBytes, charset);
@@ -533,44 +576,42 @@ export function encode(message: Sip2Message, options: Sip2EncodeOptions = {}): S
       issue('unrepresentable-character', `Some characters cannot be represented in ${charset} and were sent as "?"`),
     );
   }
-  let trailer = '';
-  if (options.errorDetection) {
-    // 96/97 carry only AZ, never AY (reference §3).
-    const resend = spec.code === '96' || spec.code === '97';
-    const sequence = ((Math.trunc(options.sequenceNumber ?? 0) % 10) + 10) % 10;
-    trailer = `${resend ? '' : `AY${sequence}`}AZ`;
-  }
-  // Trailer and terminator are ASCII, identical in every supported charset.
-  const head = concatBytes(textBytes, asciiBytes(trailer));
-  const tail = options.errorDetection ? computeChecksum(head) + terminator : terminator;
-  return { bytes: concatBytes(head, asciiBytes(tail)), text: wireText + trailer + tail, warnings };
+  const headLength = textBytes.length + trailer.length;
+  const tailLength = (options.errorDetection ? 4 : 0) + terminator.length;
+  const bytes = new Uint8Array(headLength + tailLength);
+  bytes.set(textBytes, 0);
+  writeAscii(bytes, textBytes.length, trailer);
+  const tail = options.errorDetection ? computeChecksum(bytes.subarray(0, headLength)) + terminator : terminator;
+  writeAscii(bytes, headLength, tail);
+  return { bytes, text: wireText + trailer + tail, warnings };
 }
 
-function asciiBytes(text: string): Uint8Array {
-  const bytes = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i) & 0x7f;
-  return bytes;
+function writeAscii(into: Uint8Array, at: number, text: string): void {
+  for (let i = 0; i < text.length; i++) into[at + i] = text.charCodeAt(i) & 0x7f;
 }
 
-function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
-}
+const FIXED_UNSAFE = /[|\r\n\u0000]/;
+const FIXED_UNSAFE_ALL = /[|\r\n\u0000]/g;
 
 function fit(raw: string, width: number, key: string, padLeftWithZero: boolean, warnings: Sip2Issue[]): string {
-  const clean = raw.replace(/[|\r\n\u0000]/g, ' ');
+  const clean = FIXED_UNSAFE.test(raw) ? raw.replace(FIXED_UNSAFE_ALL, ' ') : raw;
   if (clean !== raw) warnings.push(issue('sanitised-value', `${key}: replaced delimiter/control characters`, key));
+  if (clean.length === width) return clean;
   if (clean.length > width) {
     warnings.push(issue('truncated-value', `${key}: ${JSON.stringify(clean)} cut to ${width} characters`, key));
     return clean.slice(0, width);
   }
-  if (clean.length < width && !(padLeftWithZero && /^\d+$/.test(clean))) {
+  if (!(padLeftWithZero && /^\d+$/.test(clean))) {
     if (clean.length > 0) warnings.push(issue('bad-fixed-value', `${key}: ${JSON.stringify(clean)} padded to ${width}`, key));
     return clean.padEnd(width, ' ');
   }
   return clean.padStart(width, '0');
+}
+
+function flagString(keys: readonly string[], values: Record<string, unknown>): string {
+  let out = '';
+  for (const key of keys) out += values[key] ? 'Y' : ' ';
+  return out;
 }
 
 function encodeFixed(field: FixedFieldSpec, value: unknown, warnings: Sip2Issue[]): string {
@@ -598,12 +639,11 @@ function encodeFixed(field: FixedFieldSpec, value: unknown, warnings: Sip2Issue[
     case 'text':
       return fit(String(value ?? ''), field.width, field.key, false, warnings);
     case 'patronStatus': {
-      const status = (value ?? {}) as Partial<PatronStatus>;
-      return PATRON_STATUS_FLAGS.map((key) => (status[key] ? 'Y' : ' ')).join('');
+      return flagString(PATRON_STATUS_FLAGS, (value ?? {}) as Record<string, unknown>);
     }
     case 'summary': {
       const summary = (value ?? {}) as Partial<PatronSummary>;
-      const flags = PATRON_SUMMARY_FLAGS.map((key) => (summary[key] ? 'Y' : ' ')).join('');
+      const flags = flagString(PATRON_SUMMARY_FLAGS, summary as Record<string, unknown>);
       return flags + fit(summary.reserved ?? '', 4, 'summary.reserved', false, []);
     }
     case 'holdMode': {
@@ -617,7 +657,10 @@ function encodeFixed(field: FixedFieldSpec, value: unknown, warnings: Sip2Issue[
 }
 
 function encodeValue(id: string, raw: string, warnings: Sip2Issue[]): string {
-  const { value, sanitised, truncated } = sanitiseValue(raw, { display: DISPLAY_FIELD_IDS.has(id) });
+  const display = DISPLAY_FIELD_IDS.has(id);
+  // Most values need nothing done: checked without building anything.
+  if (raw.length <= MAX_VARIABLE_FIELD_LENGTH && !needsSanitising(raw, display)) return `${id}${raw}|`;
+  const { value, sanitised, truncated } = sanitiseValue(raw, { display });
   if (sanitised) warnings.push(issue('sanitised-value', `${id}: replaced delimiter/control characters`, id));
   if (truncated) warnings.push(issue('truncated-value', `${id}: cut to 255 characters`, id));
   return `${id}${value}|`;
@@ -630,8 +673,12 @@ function encodeVariable(field: VariableFieldSpec, value: unknown, warnings: Sip2
     return field.kind === 'supportedMessages' ? encodeValue(id, 'N'.repeat(16), warnings) : `${id}|`;
   }
   switch (field.kind) {
-    case 'list':
-      return (Array.isArray(value) ? value : [value]).map((item) => encodeValue(id, String(item), warnings)).join('');
+    case 'list': {
+      if (!Array.isArray(value)) return encodeValue(id, String(value), warnings);
+      let out = '';
+      for (const item of value) out += encodeValue(id, String(item), warnings);
+      return out;
+    }
     case 'text':
       return encodeValue(id, String(value), warnings);
     case 'flag':
@@ -649,7 +696,9 @@ function encodeVariable(field: VariableFieldSpec, value: unknown, warnings: Sip2
       return `${id}${formatSipDate(value as SipDateTime | null)}|`;
     case 'supportedMessages': {
       const supported = value as Partial<SupportedMessages>;
-      return `${id}${SUPPORTED_MESSAGE_FLAGS.map((key) => (supported[key] ? 'Y' : 'N')).join('')}|`;
+      let flags = '';
+      for (const key of SUPPORTED_MESSAGE_FLAGS) flags += supported[key] ? 'Y' : 'N';
+      return `${id}${flags}|`;
     }
   }
 }

@@ -238,9 +238,19 @@ function toEpochMs(instant: Date | number): number {
 
 /** The SIP2 local-time form (four-space zone) of `instant` as seen in the IANA `timeZone`. */
 export function sipDateFromInstant(instant: Date | number, timeZone: string): SipDateTime {
-  const w = wallClock(toEpochMs(instant), timeZone);
-  return { ...w, zone: 'local' };
+  const second = Math.floor(toEpochMs(instant) / 1000);
+  // A SIP2 server stamps every reply with the time: within one second the answer is the same.
+  if (second !== lastSecond || timeZone !== lastZone) {
+    lastLocal = { ...wallClock(second * 1000, timeZone), zone: 'local' };
+    lastSecond = second;
+    lastZone = timeZone;
+  }
+  return { ...lastLocal };
 }
+
+let lastSecond = NaN;
+let lastZone = '';
+let lastLocal: SipDateTime = { year: 0, month: 0, day: 0, hour: 0, minute: 0, second: 0, zone: 'local' };
 
 /** The SIP2 UTC form (`   Z` zone) of `instant`. */
 export function sipDateUtcFromInstant(instant: Date | number): SipDateTime {

@@ -25,6 +25,14 @@ export interface SanitisedValue {
 const CONTROL = /[\u0000-\u001F\u007F-\u009F]/g;
 const FRAMING = /[|\r\n]/g;
 
+const NEEDS_FRAMING = /[\u0000|\r\n]/;
+const NEEDS_DISPLAY = /[\u0000-\u001F\u007F-\u009F|]/;
+
+/** Whether sanitiseValue would change `raw` other than by truncating it (a cheap test, nothing built). */
+export function needsSanitising(raw: string, display: boolean): boolean {
+  return (display ? NEEDS_DISPLAY : NEEDS_FRAMING).test(raw);
+}
+
 export function sanitiseValue(
   raw: string,
   options: { display?: boolean; maxLength?: number } = {},
@@ -33,7 +41,9 @@ export function sanitiseValue(
   let value = raw.replace(/\u0000/g, '').replace(FRAMING, ' ');
   if (options.display) value = value.replace(CONTROL, ' ');
   const sanitised = value !== raw;
-  // Count code points, not UTF-16 units, so a truncation never splits a surrogate pair.
+  // Count code points, not UTF-16 units, so a truncation never splits a surrogate pair. A value
+  // of at most maxLength UTF-16 units has at most that many code points: nothing to count.
+  if (value.length <= maxLength) return { value, sanitised, truncated: false };
   const codePoints = Array.from(value);
   const truncated = codePoints.length > maxLength;
   if (truncated) value = codePoints.slice(0, maxLength).join('');
