@@ -65,18 +65,25 @@ port.on('message', (m: EngineCall | { type: 'close' } | { type: 'autocheckpoint'
     return;
   }
   now = m.now;
-  const reply = (r: EngineReply) => {
-    port.postMessage(r);
-    if (--inFlight === 0 && closeRequested) void close();
-  };
   inFlight++;
   if (!engine || !allowed.has(m.method)) {
     reply({ id: m.id, error: { message: `the circulation engine thread has no operation ${JSON.stringify(m.method)}` } });
     return;
   }
   const fn = (engine as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[m.method]!;
-  fn.apply(engine, m.args).then(
-    (value) => reply({ id: m.id, value }),
-    (e: unknown) => reply({ id: m.id, error: { message: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack : undefined } }),
-  );
+  // Module-level callbacks, not closures per call: this runs for every SIP2 message.
+  fn.apply(engine, m.args).then(replyValue.bind(m.id), replyError.bind(m.id));
 });
+
+function reply(r: EngineReply): void {
+  port!.postMessage(r);
+  if (--inFlight === 0 && closeRequested) void close();
+}
+
+function replyValue(this: number, value: unknown): void {
+  reply({ id: this, value });
+}
+
+function replyError(this: number, e: unknown): void {
+  reply({ id: this, error: { message: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack : undefined } });
+}

@@ -54,7 +54,7 @@ export interface Sip2ConnectionInfo {
 interface Connection {
   id: number;
   /** For connectionList() (the admin page). */
-  info: { remote: string; since: string; messages: number; lastMessageAt: string | null };
+  info: { remote: string; since: string; messages: number; lastMessageAt: Date | null };
   socket: Socket;
   session: Sip2Session;
   framer: Sip2Framer;
@@ -67,19 +67,44 @@ interface Connection {
   lastActivityMs: number;
 }
 
-/** The charset and framing of a connection: its account's, or the defaults before login. */
-function wireOf(account: Sip2Account | null) {
-  return {
-    charset: account?.charset ?? 'utf-8',
-    terminator: account?.terminator ?? 'CR',
-    errorDetection: account?.errorDetection ?? 'auto',
-    transliterate: account?.transliterate ?? false,
-  } as const;
+interface Wire {
+  charset: string;
+  terminator: 'CR' | 'CRLF';
+  errorDetection: 'off' | 'auto' | 'on';
+  transliterate: boolean;
 }
+
+const DEFAULT_WIRE: Wire = { charset: 'utf-8', terminator: 'CR', errorDetection: 'auto', transliterate: false };
+const wires = new WeakMap<Sip2Account, Wire>();
+
+/** The charset and framing of a connection: its account's, or the defaults before login. */
+function wireOf(account: Sip2Account | null): Wire {
+  if (!account) return DEFAULT_WIRE;
+  let w = wires.get(account);
+  if (!w) {
+    w = {
+      charset: account.charset ?? 'utf-8',
+      terminator: account.terminator ?? 'CR',
+      errorDetection: account.errorDetection ?? 'auto',
+      transliterate: account.transliterate ?? false,
+    };
+    wires.set(account, w);
+  }
+  return w;
+}
+
+/** Response codes: a client sending one of these is not making a request (they are ignored). */
+const RESPONSE_CODES = new Set(['94', '98', '24', '64', '12', '10', '30', '66', '18', '20', '26', '16', '36', '38', '96']);
+/** Requests that change something: each gets a transaction line in the log. */
+const LOGGED_TRANSACTIONS = new Set(['11', '09', '29', '65', '15', '37', '01', '25']);
 
 export async function startSip2Server(opts: Sip2ServerOptions): Promise<Sip2ServerHandle> {
   const { config, logger } = opts;
   const log = logger.child({ component: 'sip2' });
+  // The transaction line (one per checkout, check-in…) has a fixed shape built below, with no PIN or
+  // password field in it: redacting top-level keys is guard enough, and skips the daemon-wide
+  // wildcard redaction's walk and copy of every object (about 8 µs a line on this path).
+  const txLog = log.child({}, { redact: { paths: ['pin', 'password'], censor: '***' } });
   const deps: HandlerDeps = {
     backend: opts.backend,
     clock: opts.clock,
@@ -117,7 +142,7 @@ export async function startSip2Server(opts: Sip2ServerOptions): Promise<Sip2Serv
     const command = result.ok ? result.message.code : (result.commandCode ?? 'invalid');
     messagesByCommand[command] = (messagesByCommand[command] ?? 0) + 1;
     c.info.messages++;
-    c.info.lastMessageAt = opts.clock.now().toISOString();
+    c.info.lastMessageAt = opts.clock.now();
     if (log.isLevelEnabled('debug')) log.debug({ conn: c.id, in: maskWire(bytes, { charset: wire.charset }) }, 'sip2 <');
     if (!result.ok) {
       if (isChecksumFailure(result) || (result.commandCode && result.errors.some((e) => e.code === 'missing-checksum'))) {
@@ -136,9 +161,9 @@ export async function startSip2Server(opts: Sip2ServerOptions): Promise<Sip2Serv
       else send(c, encode({ code: '96' }, { charset: wire.charset, terminator: wire.terminator, errorDetection: wire.errorDetection !== 'off' }).bytes, false);
       return;
     }
-    if (!('patronIdentifier' in msg) && !('itemIdentifier' in msg) && !['93', '99', '97'].includes(msg.code)) {
+    if (!('patronIdentifier' in msg) && !('itemIdentifier' in msg) && msg.code !== '93' && msg.code !== '99') {
       // A response code sent to us (e.g. 94) is not a request: ignore it.
-      if (['94', '98', '24', '64', '12', '10', '30', '66', '18', '20', '26', '16', '36', '38', '96'].includes(msg.code)) return;
+      if (RESPONSE_CODES.has(msg.code)) return;
     }
     const envelope = { sequenceNumber: result.sequenceNumber, checksum: result.checksum };
     if (c.lastReply && isRetransmission(c.lastRequest, envelope)) {
@@ -148,7 +173,7 @@ export async function startSip2Server(opts: Sip2ServerOptions): Promise<Sip2Serv
       return;
     }
     c.lastRequest = envelope;
-    if (['94', '98', '24', '64', '12', '10', '30', '66', '18', '20', '26', '16', '36', '38', '96'].includes(msg.code)) return;
+    if (RESPONSE_CODES.has(msg.code)) return;
     let out;
     try {
       out = await handleRequest(msg as Parameters<typeof handleRequest>[0], c.session, deps);
@@ -174,9 +199,9 @@ export async function startSip2Server(opts: Sip2ServerOptions): Promise<Sip2Serv
   };
 
   const logTransaction = (c: Connection, code: string, reply: Sip2Response) => {
-    if (!['11', '09', '29', '65', '15', '37', '01', '25'].includes(code)) return;
+    if (!LOGGED_TRANSACTIONS.has(code)) return;
     const r = reply as unknown as Record<string, unknown>;
-    log.info(
+    txLog.info(
       {
         conn: c.id,
         user: c.session.account?.user,
@@ -262,7 +287,13 @@ export async function startSip2Server(opts: Sip2ServerOptions): Promise<Sip2Serv
     port,
     host: config.host,
     connections: () => open.size,
-    connectionList: () => [...open].map((c) => ({ id: c.id, user: c.session.account?.user ?? null, ...c.info })),
+    connectionList: () =>
+      [...open].map((c) => ({
+        id: c.id,
+        user: c.session.account?.user ?? null,
+        ...c.info,
+        lastMessageAt: c.info.lastMessageAt?.toISOString() ?? null,
+      })),
     messageCounts: () => ({ ...messagesByCommand }),
     async close() {
       stopping = true;
