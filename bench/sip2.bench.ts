@@ -25,7 +25,9 @@
  * Environment: BENCH_SECONDS (per phase, default 10), BENCH_RATE (2000), BENCH_CLIENTS (50),
  * BENCH_ITEMS (20000), BENCH_PATRONS (5000), BENCH_PROFILE=1 (run the server with --cpu-prof and
  * print its hottest functions), BENCH_SERVER_FLAGS (more node flags for the server, e.g. --trace-gc;
- * its output is in DIR/server.log), BENCH_PIN=0 (skip phase 5), BENCH_KEEP=1 (keep the directory).
+ * its output is in DIR/server.log), BENCH_PIN=0 (skip phase 5), BENCH_KEEP=1 (keep the directory),
+ * BENCH_DIR (parent of the temporary directory, e.g. /dev/shm to take the disk out), BENCH_ENGINE_THREAD=0
+ * (the engine on the server's main thread, sip2.engineThread: false).
  */
 import { Samples, ms, rate, table } from './common.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -96,6 +98,20 @@ function cpuSeconds(pid: number): number {
   }
 }
 
+/**
+ * The machine's CPU time so far (all cores, Linux /proc/stat, in clock ticks), and the part of it
+ * the hypervisor gave to other guests (steal): on a shared VM, a phase during which steal is high
+ * was measured on a machine that was partly not there.
+ */
+function machineCpu(): { total: number; steal: number } | null {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    return { total: f.slice(0, 8).reduce((a, b) => a + b, 0), steal: f[7] ?? 0 };
+  } catch {
+    return null;
+  }
+}
+
 // ------------------------------------------------------------------ 1. store and server
 
 /** Servers started here die with this process, however it ends (an interrupt, a closed pipe). */
@@ -147,6 +163,7 @@ async function startSip2Server(dir: string, password: string, profileDir: string
         host: '127.0.0.1',
         port,
         maxConnections: CLIENTS + 10,
+        engineThread: process.env.BENCH_ENGINE_THREAD !== '0',
         accounts: [
           {
             user: 'bench',
@@ -329,6 +346,8 @@ interface PhaseResult {
   serverCpuS: number;
   /** CPU used by this process (the 50 clients) during the measured window. */
   clientCpuS: number;
+  /** Share of the machine's CPU time taken by the hypervisor for other guests during the window. */
+  stealShare: number;
 }
 
 /**
@@ -337,16 +356,18 @@ interface PhaseResult {
  * come; paced latency is measured from when the request was due.
  */
 async function runPhase(clients: Requester[], workload: Workload, seconds: number, perSecond: number, serverPid: number | null, counters: number[]): Promise<PhaseResult> {
-  const res: PhaseResult = { seconds: 0, count: 0, latency: new Samples(), byKind: new Map(), refused: new Map(), serverCpuS: 0, clientCpuS: 0 };
+  const res: PhaseResult = { seconds: 0, count: 0, latency: new Samples(), byKind: new Map(), refused: new Map(), serverCpuS: 0, clientCpuS: 0, stealShare: NaN };
   const start = now();
   const measureFrom = start + WARMUP_S * 1e9;
   const end = measureFrom + seconds * 1e9;
   const interval = perSecond > 0 ? (clients.length / perSecond) * 1e9 : 0;
   let cpu0 = NaN;
   let clientCpu0: NodeJS.CpuUsage | null = null;
+  let machine0: ReturnType<typeof machineCpu> = null;
   const cpuTimer = setTimeout(() => {
     cpu0 = serverPid ? cpuSeconds(serverPid) : NaN;
     clientCpu0 = process.cpuUsage();
+    machine0 = machineCpu();
   }, WARMUP_S * 1000);
   await Promise.all(
     clients.map(async (c, i) => {
@@ -387,6 +408,9 @@ async function runPhase(clients: Requester[], workload: Workload, seconds: numbe
   clearTimeout(cpuTimer);
   res.seconds = Math.min(seconds, (now() - measureFrom) / 1e9);
   if (serverPid) res.serverCpuS = cpuSeconds(serverPid) - cpu0;
+  const m0 = machine0 as ReturnType<typeof machineCpu>; // set by the timer above
+  const m1 = machineCpu();
+  if (m0 && m1 && m1.total > m0.total) res.stealShare = (m1.steal - m0.steal) / (m1.total - m0.total);
   if (clientCpu0) {
     const d = process.cpuUsage(clientCpu0);
     res.clientCpuS = (d.user + d.system) / 1e6;
@@ -521,13 +545,14 @@ async function main(): Promise<void> {
       ms(r.latency.quantile(0.999)),
       Number.isFinite(r.serverCpuS) && r.serverCpuS > 0 ? `${((100 * r.serverCpuS) / r.seconds / 1.0).toFixed(0)}%` : '',
       r.clientCpuS > 0 ? `${((100 * r.clientCpuS) / r.seconds).toFixed(0)}%` : '',
+      Number.isFinite(r.stealShare) ? `${(100 * r.stealShare).toFixed(0)}%` : '',
       base ? `${(r.latency.quantile(0.5) / base.latency.quantile(0.5)).toFixed(1)}× / ${(r.latency.quantile(0.99) / base.latency.quantile(0.99)).toFixed(1)}×` : '',
     ];
     const kindRows = (r: PhaseResult) =>
-      [...r.byKind.entries()].map(([k, s]) => [`    ${k === '63' ? '63 patron information' : k === '11' ? '11 checkout' : k === '09' ? '09 checkin' : k === '23' ? '23 patron status + PIN' : k === '17' ? '17 item information' : k}`, '', ms(s.quantile(0.5)), ms(s.quantile(0.99)), ms(s.quantile(0.999)), '', '', '']);
+      [...r.byKind.entries()].map(([k, s]) => [`    ${k === '63' ? '63 patron information' : k === '11' ? '11 checkout' : k === '09' ? '09 checkin' : k === '23' ? '23 patron status + PIN' : k === '17' ? '17 item information' : k}`, '', ms(s.quantile(0.5)), ms(s.quantile(0.99)), ms(s.quantile(0.999)), '', '', '', '']);
     console.log(
       `\n${table([
-        ['phase (50 connections unless noted)', 'msg/s', 'p50', 'p99', 'p99.9', 'server CPU', 'client CPU', 'vs echo p50 / p99'],
+        ['phase (50 connections unless noted)', 'msg/s', 'p50', 'p99', 'p99.9', 'server CPU', 'client CPU', 'steal', 'vs echo p50 / p99'],
         row(`SIP2 paced at ${rate(RATE)}/s`, paced, echoPaced),
         ...kindRows(paced),
         row('SIP2 flat out', flat, echoFlat),
@@ -540,7 +565,8 @@ async function main(): Promise<void> {
         ...(pin ? [row(`SIP2 paced + a PIN check every 20 cycles`, pin, echoPaced), ...kindRows(pin)] : []),
       ])}`,
     );
-    console.log('(server CPU, client CPU: share of one core used by the server process, all its threads, and by the benchmark\'s clients during the phase)');
+    console.log('(server CPU, client CPU: share of one core used by the server process, all its threads, and by the benchmark\'s clients during the phase;');
+    console.log(` steal: share of the machine's ${cpus().length} cores' time the hypervisor gave to other guests during the phase, from /proc/stat)`);
     const load1 = loadavg()[0]!;
     console.log(
       `machine load average ${load0.toFixed(2)} before, ${load1.toFixed(2)} after (${cpus().length} cores)` +
