@@ -1,13 +1,19 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { availablePresets, loadConfig, loadPreset, redactConfig } from '../../../daemon/config.ts';
 import { createLogger } from '../../../daemon/log.ts';
 
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
 function file(text: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'kiosk-cfg-'));
+  dirs.push(dir);
   const f = join(dir, 'site.yaml');
   writeFileSync(f, text);
   return f;
