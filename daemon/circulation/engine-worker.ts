@@ -9,7 +9,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Clock } from '../clock.ts';
 import { createLogger } from '../log.ts';
-import { openStore, releaseDurable, type Db } from '../store/db.ts';
+import { openStore, releaseDurable, syncOnThisThread, type Db } from '../store/db.ts';
 import { EmbeddedBackend, type SiteInfo } from './embedded.ts';
 import type { Policy } from '../../config/schema.ts';
 import { ENGINE_THREAD_METHODS, type EngineCall, type EngineInit, type EngineReply } from './engine-thread-protocol.ts';
@@ -28,6 +28,8 @@ try {
   db = openStore({ file: init.file });
   // The background checkpointer (daemon/store/checkpointer.ts) copies the WAL back, not our commits.
   db.pragma(`wal_autocheckpoint = ${init.walAutocheckpoint}`);
+  // This thread does nothing else: it flushes the WAL itself, once per turn of its event loop (db.ts).
+  syncOnThisThread(db);
   // Log records go to the main thread's logger (one destination, same redaction there and here).
   const logger = createLogger({
     level: init.logLevel,

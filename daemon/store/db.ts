@@ -9,9 +9,11 @@
  * event loop never waits for the disk. What a patron is told succeeded is on disk, as with FULL.
  * (SQLite's WAL with NORMAL never corrupts on power loss; it may only lose commits not yet synced,
  * and those were not yet acknowledged.) Checkpoints still sync the WAL before copying it back.
+ * A thread that does nothing but transactions (the SIP2 bridge's engine thread) instead flushes on
+ * itself, once at the end of each turn of its event loop (syncOnThisThread).
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { closeSync, fdatasyncSync, mkdirSync, openSync } from 'node:fs';
 import { open as openFile, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { migrations, type Migration } from './migrations.ts';
@@ -96,9 +98,27 @@ interface WalSync {
   walPath: string;
   handle: FileHandle | null;
   group: GroupFlush;
+  /** On-thread mode (syncOnThisThread): see there. */
+  inline: InlineSync | null;
+}
+
+interface InlineSync {
+  fd: number | null;
+  /** Callers of durable() waiting for the flush at the end of this turn. */
+  waiting: Array<{ resolve: () => void; reject: (e: unknown) => void }>;
+  scheduled: boolean;
 }
 
 const walSyncs = new WeakMap<Db, WalSync>();
+
+function walSyncOf(db: Db): WalSync {
+  let s = walSyncs.get(db);
+  if (!s) {
+    const state: WalSync = { walPath: `${db.name}-wal`, handle: null, group: new GroupFlush(() => syncWal(state)), inline: null };
+    walSyncs.set(db, (s = state));
+  }
+  return s;
+}
 
 /**
  * Resolves when every transaction this connection has committed so far is on disk. Call it after a
@@ -106,12 +126,69 @@ const walSyncs = new WeakMap<Db, WalSync>();
  */
 export function durable(db: Db): Promise<void> {
   if (db.memory || db.readonly || !db.open) return Promise.resolve();
-  let s = walSyncs.get(db);
-  if (!s) {
-    const state: WalSync = { walPath: `${db.name}-wal`, handle: null, group: new GroupFlush(() => syncWal(state)) };
-    walSyncs.set(db, (s = state));
+  const s = walSyncOf(db);
+  const inline = s.inline;
+  if (!inline) return s.group.request();
+  s.group.requests++;
+  return new Promise<void>((resolve, reject) => {
+    inline.waiting.push({ resolve, reject });
+    schedule(s, inline);
+  });
+}
+
+/**
+ * For a thread that does nothing but this connection's transactions (the SIP2 bridge's engine
+ * thread): durable(db) then waits for one fdatasync run on this thread when the turn of its event
+ * loop ends, after every message that had arrived has been handled. No hand-off to the thread pool
+ * and back for each flush; every commit of the turn shares it.
+ */
+export function syncOnThisThread(db: Db): void {
+  if (db.memory || db.readonly) return;
+  walSyncOf(db).inline ??= { fd: null, waiting: [], scheduled: false };
+}
+
+function schedule(s: WalSync, inline: InlineSync): void {
+  if (inline.scheduled) return;
+  inline.scheduled = true;
+  setImmediate(flushInline, s);
+}
+
+function flushInline(s: WalSync): void {
+  const inline = s.inline!;
+  inline.scheduled = false;
+  let error: unknown = null;
+  const waiting = inline.waiting;
+  inline.waiting = [];
+  if (waiting.length) {
+    s.group.flushes++;
+    error = fdatasyncWal(s, inline);
   }
-  return s.group.request();
+  for (const w of waiting) {
+    if (error) w.reject(error);
+    else w.resolve();
+  }
+}
+
+function fdatasyncWal(s: WalSync, inline: InlineSync): unknown {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      inline.fd ??= openSync(s.walPath, 'r');
+      fdatasyncSync(inline.fd);
+      return null;
+    } catch (e) {
+      // As syncWal: the -wal file may have been removed and recreated; missing means nothing pending.
+      if (inline.fd !== null) {
+        try {
+          closeSync(inline.fd);
+        } catch {
+          // already closed
+        }
+      }
+      inline.fd = null;
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      if (attempt >= 1) return e;
+    }
+  }
 }
 
 async function syncWal(state: WalSync): Promise<void> {
@@ -145,6 +222,10 @@ export async function releaseDurable(db: Db): Promise<void> {
   walSyncs.delete(db);
   await s.group.settle();
   await s.handle?.close().catch(() => undefined);
+  if (s.inline) {
+    if (s.inline.waiting.length) flushInline(s);
+    if (s.inline.fd !== null) closeSync(s.inline.fd);
+  }
 }
 
 export function migrate(db: Db, list: Migration[] = migrations): number[] {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { durable, durableStats, openStore, releaseDurable } from '../../../daemon/store/db.ts';
+import { durable, durableStats, openStore, releaseDurable, syncOnThisThread } from '../../../daemon/store/db.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -88,6 +88,58 @@ describe('durable(): group commit on the WAL', () => {
     db.close();
     const reopened = openStore({ file });
     expect((reopened.prepare('SELECT COUNT(*) AS n FROM t').get() as { n: number }).n).toBe(2);
+    reopened.close();
+  });
+});
+
+describe('durable() flushed on the calling thread (syncOnThisThread, the engine thread)', () => {
+  it('the commits of one turn of the event loop share one fdatasync at its end; nothing resolves before it', async () => {
+    const { db, file } = tempStore();
+    syncOnThisThread(db);
+    const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+    const acked: number[] = [];
+    const acks: Promise<void>[] = [];
+    for (let i = 0; i < 20; i++) {
+      insert.run(`row ${i}`);
+      acks.push(durable(db).then(() => void acked.push(i)));
+    }
+    // Still in the same turn, and after the microtasks of this one: no flush yet, nobody told.
+    await Promise.resolve();
+    expect(acked).toEqual([]);
+    expect(durableStats(db)).toEqual({ requests: 20, syncs: 0 });
+    await Promise.all(acks);
+    expect(acked).toHaveLength(20);
+    expect(durableStats(db)).toEqual({ requests: 20, syncs: 1 });
+    // A commit in a later turn gets a flush of its own.
+    insert.run('later');
+    await durable(db);
+    expect(durableStats(db)).toEqual({ requests: 21, syncs: 2 });
+    const other = new Database(file, { readonly: true });
+    expect((other.prepare('SELECT COUNT(*) AS n FROM t').get() as { n: number }).n).toBe(21);
+    other.close();
+    await releaseDurable(db);
+    db.close();
+  });
+
+  it('a turn with no commit waiting does not flush; the -wal file truncated by a checkpoint is synced again; close flushes what waits', async () => {
+    const { db, file } = tempStore();
+    syncOnThisThread(db);
+    await new Promise((r) => setImmediate(r));
+    expect(durableStats(db).syncs).toBe(0);
+    db.prepare('INSERT INTO t (v) VALUES (?)').run('a');
+    await durable(db);
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    db.prepare('INSERT INTO t (v) VALUES (?)').run('b');
+    await durable(db);
+    expect(durableStats(db).syncs).toBe(2);
+    // Closing with a commit still waiting for its flush: the flush runs before the file is let go.
+    db.prepare('INSERT INTO t (v) VALUES (?)').run('c');
+    const last = durable(db);
+    await releaseDurable(db);
+    await last;
+    db.close();
+    const reopened = openStore({ file });
+    expect((reopened.prepare('SELECT v FROM t ORDER BY id').all() as { v: string }[]).map((r) => r.v)).toEqual(['a', 'b', 'c']);
     reopened.close();
   });
 });
