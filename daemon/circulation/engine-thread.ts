@@ -214,6 +214,18 @@ export class EngineThread implements CirculationBackend {
     });
   }
 
+  /** How many commits the worker has waited for and how many fdatasyncs served them (db.ts durableStats). */
+  durableStats(): Promise<{ requests: number; syncs: number }> {
+    const worker = this.worker;
+    if (!worker || this.closed) return Promise.resolve({ requests: 0, syncs: 0 });
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      if (this.pending.size === 0) worker.ref();
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      worker.postMessage({ type: 'durableStats', id });
+    });
+  }
+
   /** Waits for the calls in flight, closes the worker's connection (its last commit synced), ends the worker. */
   close(): Promise<void> {
     this.closed ??= (async () => {

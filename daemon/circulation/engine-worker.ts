@@ -9,7 +9,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Clock } from '../clock.ts';
 import { createLogger } from '../log.ts';
-import { openStore, releaseDurable, syncOnThisThread, type Db } from '../store/db.ts';
+import { durableStats, openStore, releaseDurable, syncOnThisThread, type Db } from '../store/db.ts';
 import { EmbeddedBackend, type SiteInfo } from './embedded.ts';
 import type { Policy } from '../../config/schema.ts';
 import { ENGINE_THREAD_METHODS, type EngineCall, type EngineInit, type EngineReply } from './engine-thread-protocol.ts';
@@ -56,9 +56,11 @@ async function close(): Promise<void> {
   port!.close();
 }
 
-port.on('message', (m: EngineCall | { type: 'close' } | { type: 'autocheckpoint'; pages: number }) => {
+port.on('message', (m: EngineCall | { type: 'close' } | { type: 'autocheckpoint'; pages: number } | { type: 'durableStats'; id: number }) => {
   if ('type' in m) {
-    if (m.type === 'close') {
+    if (m.type === 'durableStats') {
+      port.postMessage({ id: m.id, value: db ? durableStats(db) : { requests: 0, syncs: 0 } });
+    } else if (m.type === 'close') {
       closeRequested = true;
       if (inFlight === 0) void close();
     } else if (m.type === 'autocheckpoint' && db?.open) {

@@ -34,6 +34,7 @@ import {
 import type { Clock } from '../clock.ts';
 import type {
   CheckinResult,
+  CheckoutResult,
   CirculationBackend,
   ItemInformation,
   LockerHold,
@@ -582,16 +583,7 @@ async function checkout(req: Extract<Sip2Request, { code: '11' }>, session: Sip2
     ctxFor(session, { noBlock: req.noBlock, ...(at ? { at } : {}) }),
   );
   if (r.ok) {
-    return {
-      ...base,
-      ok: true,
-      renewalOk: false,
-      desensitize: true,
-      titleIdentifier: r.title,
-      dueDate: dueDateField(r.dueDate),
-      ...(r.fee ? { feeType: FEE_TYPE.rental, currencyType: r.fee.currency, feeAmount: money(r.fee.amount) } : {}),
-      ...(r.units.length > 1 ? { printLine: kitPrintLines(r.units), screenMessage: [`${r.units.length} parts lent together.`] } : {}),
-    };
+    return { ...base, ...loanMade(r), ...(r.units.length > 1 ? { screenMessage: [`${r.units.length} parts lent together.`] } : {}) };
   }
   if (r.reason === 'item_already_yours') {
     // Already charged to this patron: with the SC's renewal policy a renewal, else a repeat of a
@@ -610,6 +602,23 @@ async function checkout(req: Extract<Sip2Request, { code: '11' }>, session: Sip2
   }
   const info = await deps.backend.itemInformation(req.itemIdentifier, ctxFor(session));
   return fail(kitMissingLines(r), { titleIdentifier: info.ok ? info.item.title : '', dueDate: info.ok ? dueDateField(info.item.dueDate) : '' });
+}
+
+/**
+ * What a 12 says about a loan that was made, by a plain checkout or a locker pickup alike: the
+ * title, the due date, the loan fee charged (BV with BH, fee type rental) and, for a kit, one print
+ * line per part.
+ */
+function loanMade(r: CheckoutResult): Pick<CheckoutResponse, 'ok' | 'renewalOk' | 'desensitize' | 'titleIdentifier' | 'dueDate' | 'feeType' | 'currencyType' | 'feeAmount' | 'printLine'> {
+  return {
+    ok: true,
+    renewalOk: false,
+    desensitize: true,
+    titleIdentifier: r.title,
+    dueDate: dueDateField(r.dueDate),
+    ...(r.fee ? { feeType: FEE_TYPE.rental, currencyType: r.fee.currency, feeAmount: money(r.fee.amount) } : {}),
+    ...(r.units.length > 1 ? { printLine: kitPrintLines(r.units) } : {}),
+  };
 }
 
 function kitMissingLines(r: Refusal): string[] {
@@ -1051,13 +1060,7 @@ async function lockerPickup(req: Extract<Sip2Request, { code: '11' }>, places: s
   if (!r.ok) return fail([r.screenMessage, lockerMismatch(r, req.itemIdentifier, places, 'Nothing was lent.')]);
   return {
     ...base,
-    ok: true,
-    renewalOk: false,
-    desensitize: true,
-    titleIdentifier: r.title,
-    dueDate: dueDateField(r.dueDate),
-    ...(r.fee ? { feeType: FEE_TYPE.rental, currencyType: r.fee.currency, feeAmount: money(r.fee.amount) } : {}),
-    ...(r.units.length > 1 ? { printLine: kitPrintLines(r.units) } : {}),
+    ...loanMade(r),
     screenMessage: [
       r.alreadyRecorded ? `Already recorded: ${r.title} is on loan, due ${r.dueDate}.` : `Collected from ${r.pickupPlace}: ${r.title}, due ${r.dueDate}.`,
     ],
