@@ -47,3 +47,9 @@ export interface EngineCall {
 }
 
 export type EngineReply = { id: number; value: unknown; error?: undefined } | { id: number; error: { message: string; stack?: string | undefined }; value?: undefined };
+
+/** Several calls, or several replies, in one message: those made in the same turn of the sender's event loop. */
+export interface EngineBatch<T> {
+  type: 'batch';
+  items: T[];
+}

@@ -12,6 +12,11 @@
  * the write lock at the start of each transaction (BEGIN IMMEDIATE), so a daemon whose kiosk and
  * SIP2 bridge write at the same moment queues one behind the other instead of failing.
  *
+ * Hand-offs are batched both ways: the calls made in one turn of the main event loop (the SIP2
+ * connections that were readable together) go to the worker in one message, and the worker's replies
+ * that one flush made durable come back in one. Under a burst that is one wake-up of the other thread
+ * for the lot instead of one per request; alone, a request pays nothing for it.
+ *
  * If the worker dies (a native crash, an out-of-memory), the calls it had are rejected (their
  * connections are closed like after a crash: the client retries) and the next call starts a new one.
  */
@@ -44,7 +49,7 @@ import type {
   RequestContext,
 } from './backend.ts';
 import type { SiteInfo } from './embedded.ts';
-import type { EngineCall, EngineInit, EngineMethod, EngineReply } from './engine-thread-protocol.ts';
+import type { EngineBatch, EngineCall, EngineInit, EngineMethod, EngineReply } from './engine-thread-protocol.ts';
 import type { Policy } from '../../config/schema.ts';
 
 export interface EngineThreadOptions {
@@ -127,9 +132,13 @@ export class EngineThread implements CirculationBackend {
         reject(new EngineThreadError(`the circulation engine thread did not start within ${this.opts.startTimeoutMs ?? 30_000} ms`));
         void worker.terminate();
       }, this.opts.startTimeoutMs ?? 30_000);
-      worker.on('message', (m: EngineReply | { type: string; line?: string; message?: string }) => {
+      worker.on('message', (m: EngineReply | EngineBatch<EngineReply> | { type: string; line?: string; message?: string }) => {
         if ('id' in m) {
           this.settle(m);
+          return;
+        }
+        if (m.type === 'batch') {
+          for (const r of (m as EngineBatch<EngineReply>).items) this.settle(r);
           return;
         }
         if (m.type === 'ready') {
@@ -153,7 +162,10 @@ export class EngineThread implements CirculationBackend {
         }
       });
       worker.on('exit', (code) => {
-        if (this.worker === worker) this.worker = null;
+        if (this.worker === worker) {
+          this.worker = null;
+          this.outbox = []; // rejected below with the rest; never to be posted to a later worker
+        }
         this.starting = null;
         if (!started) {
           clearTimeout(timer);
@@ -210,15 +222,31 @@ export class EngineThread implements CirculationBackend {
       // Held open while a call is out: an idle unref'd worker must not keep the process alive, a busy one must.
       if (this.pending.size === 0) worker.ref();
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      worker.postMessage(msg);
+      // The calls of one turn of this event loop (the SIP2 connections that were readable together)
+      // go in one message at its end: one hand-off to the worker instead of one each.
+      this.outbox.push(msg);
+      if (this.outbox.length === 1) setImmediate(this.sendOutbox);
     });
   }
+
+  private outbox: EngineCall[] = [];
+
+  /** Posts the calls waiting in the outbox (a worker that died meanwhile has had them rejected). */
+  private readonly sendOutbox = (): void => {
+    const calls = this.outbox;
+    this.outbox = [];
+    const worker = this.worker;
+    if (!worker) return;
+    if (calls.length === 1) worker.postMessage(calls[0]);
+    else if (calls.length > 1) worker.postMessage({ type: 'batch', items: calls } satisfies EngineBatch<EngineCall>);
+  };
 
   /** How many commits the worker has waited for and how many fdatasyncs served them (db.ts durableStats). */
   durableStats(): Promise<{ requests: number; syncs: number }> {
     const worker = this.worker;
     if (!worker || this.closed) return Promise.resolve({ requests: 0, syncs: 0 });
     const id = this.nextId++;
+    this.sendOutbox(); // after the calls already made
     return new Promise((resolve, reject) => {
       if (this.pending.size === 0) worker.ref();
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
@@ -233,6 +261,7 @@ export class EngineThread implements CirculationBackend {
       if (!worker) return;
       worker.ref();
       const exited = new Promise<void>((r) => worker.once('exit', () => r()));
+      this.sendOutbox(); // the calls made before close() go first
       worker.postMessage({ type: 'close' });
       const timer = setTimeout(() => void worker.terminate(), 15_000);
       await exited;

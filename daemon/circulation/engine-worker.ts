@@ -12,7 +12,7 @@ import { createLogger } from '../log.ts';
 import { durableStats, openStore, releaseDurable, syncOnThisThread, type Db } from '../store/db.ts';
 import { EmbeddedBackend, type SiteInfo } from './embedded.ts';
 import type { Policy } from '../../config/schema.ts';
-import { ENGINE_THREAD_METHODS, type EngineCall, type EngineInit, type EngineReply } from './engine-thread-protocol.ts';
+import { ENGINE_THREAD_METHODS, type EngineBatch, type EngineCall, type EngineInit, type EngineReply } from './engine-thread-protocol.ts';
 
 const port = parentPort;
 if (!port) throw new Error('engine-worker.ts runs only as a worker thread (see engine-thread.ts)');
@@ -56,9 +56,11 @@ async function close(): Promise<void> {
   port!.close();
 }
 
-port.on('message', (m: EngineCall | { type: 'close' } | { type: 'autocheckpoint'; pages: number } | { type: 'durableStats'; id: number }) => {
+port.on('message', (m: EngineCall | EngineBatch<EngineCall> | { type: 'close' } | { type: 'autocheckpoint'; pages: number } | { type: 'durableStats'; id: number }) => {
   if ('type' in m) {
-    if (m.type === 'durableStats') {
+    if (m.type === 'batch') {
+      for (const c of m.items) call(c);
+    } else if (m.type === 'durableStats') {
       port.postMessage({ id: m.id, value: db ? durableStats(db) : { requests: 0, syncs: 0 } });
     } else if (m.type === 'close') {
       closeRequested = true;
@@ -68,6 +70,10 @@ port.on('message', (m: EngineCall | { type: 'close' } | { type: 'autocheckpoint'
     }
     return;
   }
+  call(m);
+});
+
+function call(m: EngineCall): void {
   now = m.now;
   inFlight++;
   if (!engine || !allowed.has(m.method)) {
@@ -77,11 +83,22 @@ port.on('message', (m: EngineCall | { type: 'close' } | { type: 'autocheckpoint'
   const fn = (engine as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[m.method]!;
   // Module-level callbacks, not closures per call: this runs for every SIP2 message.
   fn.apply(engine, m.args).then(replyValue.bind(m.id), replyError.bind(m.id));
-});
+}
+
+/** Replies settled in the same microtask checkpoint (the commits one flush made durable) leave in one message. */
+let outbox: EngineReply[] = [];
 
 function reply(r: EngineReply): void {
-  port!.postMessage(r);
-  if (--inFlight === 0 && closeRequested) void close();
+  outbox.push(r);
+  if (outbox.length === 1) queueMicrotask(sendOutbox);
+}
+
+function sendOutbox(): void {
+  const replies = outbox;
+  outbox = [];
+  port!.postMessage(replies.length === 1 ? replies[0] : ({ type: 'batch', items: replies } satisfies EngineBatch<EngineReply>));
+  inFlight -= replies.length;
+  if (inFlight === 0 && closeRequested) void close();
 }
 
 function replyValue(this: number, value: unknown): void {
