@@ -24,6 +24,15 @@ function tempStore() {
   return { db, file };
 }
 
+function rowsSeenByAnotherConnection(file: string): number {
+  const other = new Database(file, { readonly: true });
+  try {
+    return (other.prepare('SELECT COUNT(*) AS n FROM t').get() as { n: number }).n;
+  } finally {
+    other.close();
+  }
+}
+
 describe('durable(): group commit on the WAL', () => {
   it('runs the store in WAL with synchronous=NORMAL (durability comes from durable())', () => {
     const { db } = tempStore();
@@ -47,9 +56,7 @@ describe('durable(): group commit on the WAL', () => {
     expect(stats.syncs).toBeLessThanOrEqual(2);
     expect(statSync(`${file}-wal`).size).toBeGreaterThan(0);
     // Another connection (another process would see the same) reads every acknowledged row.
-    const other = new Database(file, { readonly: true });
-    expect((other.prepare('SELECT COUNT(*) AS n FROM t').get() as { n: number }).n).toBe(50);
-    other.close();
+    expect(rowsSeenByAnotherConnection(file)).toBe(50);
     await releaseDurable(db);
     db.close();
   });
@@ -114,9 +121,7 @@ describe('durable() flushed on the calling thread (syncOnThisThread, the engine 
     insert.run('later');
     await durable(db);
     expect(durableStats(db)).toEqual({ requests: 21, syncs: 2 });
-    const other = new Database(file, { readonly: true });
-    expect((other.prepare('SELECT COUNT(*) AS n FROM t').get() as { n: number }).n).toBe(21);
-    other.close();
+    expect(rowsSeenByAnotherConnection(file)).toBe(21);
     await releaseDurable(db);
     db.close();
   });
