@@ -1,16 +1,7 @@
 /** Helpers shared by the benchmarks (npm run bench:*): seeded random numbers, latency samples, tables. */
 
 /** A small seeded PRNG (mulberry32): the same seed gives the same run. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 } from '../drivers/seeded-random.ts';
 
 /** Latency samples in nanoseconds. */
 export class Samples {

@@ -14,6 +14,7 @@
  */
 
 import { TypedEmitter } from '../device.ts';
+import { mulberry32 } from '../seeded-random.ts';
 import { bytesToHex, copyBytes } from '../../protocols/crc/index.ts';
 import {
   AFI_ISO28560,
@@ -147,17 +148,6 @@ export interface PadEvents {
 export interface RfidPadOptions {
   /** Seed of the UID generator (default 1). */
   seed?: number;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function checkByte(name: string, v: number): void {

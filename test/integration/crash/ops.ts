@@ -47,16 +47,7 @@ export function opAt(seed: number, index: number): Op {
 }
 
 /** A small seeded PRNG (mulberry32) for the test's own random choices. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 } from '../../../drivers/seeded-random.ts';
 
 /** The library the crash test imports (through the real importer). */
 export function fixtureData(): Record<string, unknown> {

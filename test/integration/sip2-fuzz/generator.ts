@@ -15,22 +15,16 @@ import {
   type SipDateTime,
   type Sip2Request,
 } from '../../../protocols/sip2/index.ts';
+import { mulberry32 } from '../../../drivers/seeded-random.ts';
 import { baseData } from '../../helpers/engine.ts';
 
 // ------------------------------------------------------------------ randomness
 
 /** mulberry32: small, fast, good enough for test input; the whole run follows from the seed. */
 export class Rng {
-  private a: number;
+  readonly next: () => number;
   constructor(seed: number) {
-    this.a = seed >>> 0;
-  }
-  next(): number {
-    this.a = (this.a + 0x6d2b79f5) >>> 0;
-    let t = this.a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.next = mulberry32(seed);
   }
   /** 0 ≤ n < max */
   int(max: number): number {

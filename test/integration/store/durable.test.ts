@@ -33,6 +33,16 @@ function rowsSeenByAnotherConnection(file: string): number {
   }
 }
 
+/** 'a' committed, a TRUNCATE checkpoint (it empties the -wal file in place), 'b' committed: durable() syncs both. */
+async function commitsAroundTruncatingCheckpoint(db: ReturnType<typeof openStore>): Promise<void> {
+  db.prepare('INSERT INTO t (v) VALUES (?)').run('a');
+  await durable(db);
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  db.prepare('INSERT INTO t (v) VALUES (?)').run('b');
+  await durable(db);
+  expect(durableStats(db).syncs).toBe(2);
+}
+
 describe('durable(): group commit on the WAL', () => {
   it('runs the store in WAL with synchronous=NORMAL (durability comes from durable())', () => {
     const { db } = tempStore();
@@ -84,13 +94,7 @@ describe('durable(): group commit on the WAL', () => {
     mem.close();
 
     const { db, file } = tempStore();
-    db.prepare('INSERT INTO t (v) VALUES (?)').run('a');
-    await durable(db);
-    // A checkpoint with TRUNCATE empties the -wal file in place; durable() still syncs it.
-    db.pragma('wal_checkpoint(TRUNCATE)');
-    db.prepare('INSERT INTO t (v) VALUES (?)').run('b');
-    await durable(db);
-    expect(durableStats(db).syncs).toBe(2);
+    await commitsAroundTruncatingCheckpoint(db);
     await releaseDurable(db);
     db.close();
     const reopened = openStore({ file });
@@ -131,12 +135,7 @@ describe('durable() flushed on the calling thread (syncOnThisThread, the engine 
     syncOnThisThread(db);
     await new Promise((r) => setImmediate(r));
     expect(durableStats(db).syncs).toBe(0);
-    db.prepare('INSERT INTO t (v) VALUES (?)').run('a');
-    await durable(db);
-    db.pragma('wal_checkpoint(TRUNCATE)');
-    db.prepare('INSERT INTO t (v) VALUES (?)').run('b');
-    await durable(db);
-    expect(durableStats(db).syncs).toBe(2);
+    await commitsAroundTruncatingCheckpoint(db);
     // Closing with a commit still waiting for its flush: the flush runs before the file is let go.
     db.prepare('INSERT INTO t (v) VALUES (?)').run('c');
     const last = durable(db);
