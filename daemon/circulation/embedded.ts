@@ -787,22 +787,19 @@ export class EmbeddedBackend implements CirculationBackend {
     );
     const fees = this.feeLines(p.id);
     const balanceMinor = this.unpaidMinor(p.id, false);
-    return {
-      ok: true,
-      patron: {
-        ...this.summary(p, today),
-        loans,
-        holds,
-        fees,
-        balance: fromMinor(balanceMinor),
-        currency: this.policy.currency,
-        lostCount: p.lost_count,
-        limits: {
-          total: p.max_items ?? countFor(this.policy.limits.total, p.category),
-          current: this.loanCount(p.id, ['C', 'D'], null, null),
-        },
-      },
+    // The summary completed in place: spreading it into a new literal cost several times the object.
+    const patron = this.summary(p, today) as PatronInformation;
+    patron.loans = loans;
+    patron.holds = holds;
+    patron.fees = fees;
+    patron.balance = fromMinor(balanceMinor);
+    patron.currency = this.policy.currency;
+    patron.lostCount = p.lost_count;
+    patron.limits = {
+      total: p.max_items ?? countFor(this.policy.limits.total, p.category),
+      current: this.loanCount(p.id, ['C', 'D'], null, null),
     };
+    return { ok: true, patron };
   }
 
   private feeLines(patronId: number): FeeLine[] {

@@ -128,8 +128,15 @@ function allowed(account: Sip2Account, code: string): boolean {
   return account.messages === 'all' || (account.messages as string[]).includes(code);
 }
 
-function ctxFor(session: Sip2Session, extra: RequestContext = {}): RequestContext {
-  return { channel: 'sip2', department: session.account?.location, ...extra };
+/**
+ * The engine's request context for this connection. Built as one literal with every key, here and
+ * in the replies below, rather than with object spread: on this path (every SIP2 message), V8's
+ * spread into a literal allocates several times the object it builds, and those objects lived long
+ * enough to be promoted, which made the main thread's garbage collection pauses the bridge's
+ * latency tail (bench:sip2). An absent optional field is `undefined`, which encode() leaves out.
+ */
+function ctxFor(session: Sip2Session, noBlock?: boolean, at?: Date, department?: string): RequestContext {
+  return { channel: 'sip2', department: department ?? session.account?.location, noBlock, at };
 }
 
 export async function handleRequest(req: Sip2Request, session: Sip2Session, deps: HandlerDeps): Promise<HandlerResult> {
@@ -332,8 +339,8 @@ async function acsStatus(deps: HandlerDeps, account: Sip2Account | null): Promis
       renew: m('29') && st.supports.renew,
       renewAll: m('65') && st.supports.renew,
     }),
-    ...(account ? { terminalLocation: account.location } : {}),
-    ...(st.online ? {} : { screenMessage: [st.detail] }),
+    terminalLocation: account?.location,
+    screenMessage: st.online ? undefined : [st.detail],
   };
 }
 
@@ -393,8 +400,9 @@ async function patronStatus(
     personalName: patron ? personalName(patron) : '',
     validPatron: !!patron,
     validPatronPassword: pinOk,
-    ...(info?.ok ? { currencyType: info.patron.currency, feeAmount: money(info.patron.balance) } : {}),
-    ...(screen.length ? { screenMessage: screen } : {}),
+    currencyType: info?.ok ? info.patron.currency : undefined,
+    feeAmount: info?.ok ? money(info.patron.balance) : undefined,
+    screenMessage: screen.length ? screen : undefined,
   };
 }
 
@@ -413,18 +421,18 @@ async function patronInformation(req: Extract<Sip2Request, { code: '63' }>, sess
       ? { patron: early.patron, pinOk: session.verifiedPatrons.has(req.patronIdentifier) || !early.patron.pinSet, refusal: null }
       : { patron: null, pinOk: false, refusal: early }
     : await checkPatron(req.patronIdentifier, req.patronPassword, session, deps);
-  const base = {
-    code: '64' as const,
-    language: req.language || '000',
-    transactionDate: now(deps),
-    institutionId: req.institutionId || session.account!.institutionId,
-    patronIdentifier: req.patronIdentifier,
-  };
+  const language = req.language || '000';
+  const transactionDate = now(deps);
+  const institutionId = req.institutionId || session.account!.institutionId;
   const info = early ?? (patron ? await deps.backend.patronInformation(req.patronIdentifier, ctxFor(session)) : null);
   // Without a verified PIN (where the account needs one) nothing beyond the name is given out.
   if (!patron || !info?.ok || (needsPin(session) && !pinOk)) {
     return {
-      ...base,
+      code: '64',
+      language,
+      transactionDate,
+      institutionId,
+      patronIdentifier: req.patronIdentifier,
       patronStatus: patronStatusOf(patron),
       holdItemsCount: 0,
       overdueItemsCount: 0,
@@ -443,19 +451,17 @@ async function patronInformation(req: Extract<Sip2Request, { code: '63' }>, sess
   const waiting = p.holds.filter((h) => h.status !== 'W');
   const overdue = p.loans.filter((l) => l.overdue);
   const charged = p.loans.filter((l) => l.status === 'C' || l.status === 'S' || l.status === 'D');
+  // The one item list the summary asks for (BP/BQ give the range), or none.
   const want = summaryCategory(req.summary);
-  const lists: Record<string, string[]> = {};
-  if (want === 'holdItems') lists.holdItems = range(ready.map((h) => h.itemBarcode ?? h.bibId), req.startItem, req.endItem);
-  if (want === 'overdueItems') lists.overdueItems = range(overdue.map((l) => l.barcode), req.startItem, req.endItem);
-  if (want === 'chargedItems') lists.chargedItems = range(charged.map((l) => l.barcode), req.startItem, req.endItem);
-  if (want === 'fineItems') lists.fineItems = range(p.fees.map((f) => `${f.id} ${money(f.remaining)} ${f.currency} ${f.description}`), req.startItem, req.endItem);
-  if (want === 'recallItems') lists.recallItems = [];
-  if (want === 'unavailableHolds') lists.unavailableHoldItems = range(waiting.map((h) => h.itemBarcode ?? h.bibId), req.startItem, req.endItem);
   const screen: string[] = [];
   if (p.blocks[0]) screen.push(reasonText(p.blocks[0].reason, p.language, p.blocks[0].details ?? {}));
   if (ready.length) screen.push(`${ready.length} reservation(s) ready for pickup.`);
   return {
-    ...base,
+    code: '64',
+    language,
+    transactionDate,
+    institutionId,
+    patronIdentifier: req.patronIdentifier,
     patronStatus: patronStatusOf(p, p),
     holdItemsCount: ready.length,
     overdueItemsCount: overdue.length,
@@ -464,14 +470,19 @@ async function patronInformation(req: Extract<Sip2Request, { code: '63' }>, sess
     recallItemsCount: 0,
     unavailableHoldsCount: waiting.length,
     personalName: personalName(p),
-    ...(p.limits.total !== null ? { chargedItemsLimit: p.limits.total } : {}),
+    chargedItemsLimit: p.limits.total ?? undefined,
     validPatron: true,
     validPatronPassword: pinOk,
     currencyType: p.currency,
     feeAmount: money(p.balance),
-    ...lists,
-    ...(p.email ? { emailAddress: p.email } : {}),
-    ...(screen.length ? { screenMessage: screen } : {}),
+    holdItems: want === 'holdItems' ? range(ready.map((h) => h.itemBarcode ?? h.bibId), req.startItem, req.endItem) : undefined,
+    overdueItems: want === 'overdueItems' ? range(overdue.map((l) => l.barcode), req.startItem, req.endItem) : undefined,
+    chargedItems: want === 'chargedItems' ? range(charged.map((l) => l.barcode), req.startItem, req.endItem) : undefined,
+    fineItems: want === 'fineItems' ? range(p.fees.map((f) => `${f.id} ${money(f.remaining)} ${f.currency} ${f.description}`), req.startItem, req.endItem) : undefined,
+    recallItems: want === 'recallItems' ? [] : undefined,
+    unavailableHoldItems: want === 'unavailableHolds' ? range(waiting.map((h) => h.itemBarcode ?? h.bibId), req.startItem, req.endItem) : undefined,
+    emailAddress: p.email || undefined,
+    screenMessage: screen.length ? screen : undefined,
   };
 }
 
@@ -490,7 +501,9 @@ async function itemInformation(barcode: string, institutionId: string, session: 
     };
   }
   const i = r.item;
-  const kitText = i.kit ? kitProperties(i) : undefined;
+  const screen: string[] = [];
+  if (i.kit) screen.push(`Part ${i.kit.partNumber} of ${i.kit.partsTotal} of kit ${i.kit.code} "${i.kit.title}".`);
+  if (i.loanMode.home !== 'unconditional') screen.push(reasonText(i.loanMode.home === 'forbidden' ? 'item_not_loanable' : 'ask_staff', deps.defaultLanguage));
   return {
     code: '18',
     circulationStatus: circulationStatus(i),
@@ -498,8 +511,8 @@ async function itemInformation(barcode: string, institutionId: string, session: 
     feeType: FEE_TYPE.other,
     transactionDate: now(deps),
     holdQueueLength: i.holdQueueLength,
-    ...(i.dueDate ? { dueDate: dueDateField(i.dueDate) } : {}),
-    ...(i.holdExpiresOn ? { holdPickupDate: { ...(sipDateFromInstant(new Date(`${i.holdExpiresOn}T12:00:00Z`), 'UTC')), hour: 23, minute: 59, second: 59, zone: 'local' } } : {}),
+    dueDate: i.dueDate ? dueDateField(i.dueDate) : undefined,
+    holdPickupDate: i.holdExpiresOn ? endOfDay(i.holdExpiresOn) : undefined,
     itemIdentifier: i.barcode,
     titleIdentifier: i.title,
     owner: institutionId,
@@ -507,14 +520,21 @@ async function itemInformation(barcode: string, institutionId: string, session: 
     mediaType: mediaType(i.materialType),
     permanentLocation: i.department,
     currentLocation: i.department,
-    ...(kitText ? { itemProperties: kitText } : {}),
-    screenMessage: [
-      ...(i.kit ? [`Part ${i.kit.partNumber} of ${i.kit.partsTotal} of kit ${i.kit.code} "${i.kit.title}".`] : []),
-      ...(i.loanMode.home !== 'unconditional' ? [reasonText(i.loanMode.home === 'forbidden' ? 'item_not_loanable' : 'ask_staff', deps.defaultLanguage)] : []),
-    ],
+    itemProperties: i.kit ? kitProperties(i) || undefined : undefined,
+    screenMessage: screen,
     collectionCode: i.materialType,
     callNumber: i.callNumber,
   };
+}
+
+/** A `YYYY-MM-DD` date as a SIP2 date at 23:59:59 local time (the last moment of that day). */
+function endOfDay(day: string): SipDateTime {
+  const d = sipDateFromInstant(new Date(`${day}T12:00:00Z`), 'UTC');
+  d.hour = 23;
+  d.minute = 59;
+  d.second = 59;
+  d.zone = 'local';
+  return d;
 }
 
 /** Kit set information for CH: machine-readable "part n of m" for RFID devices. */
@@ -549,59 +569,81 @@ function kitPrintLines(units: Array<{ barcode: string; title: string; kitPart: n
   return units.map((u) => `${u.kitPart}/${units.length} ${u.barcode} ${u.title}`);
 }
 
-async function checkout(req: Extract<Sip2Request, { code: '11' }>, session: Sip2Session, deps: HandlerDeps): Promise<CheckoutResponse> {
-  const base = {
-    code: '12' as const,
+/**
+ * A 12 for this checkout request: refused (ok false, nothing to desensitise) until the outcome says
+ * otherwise. Every optional field is named, `undefined` until set (see ctxFor for why).
+ */
+function checkoutReply(req: Extract<Sip2Request, { code: '11' }>, session: Sip2Session, deps: HandlerDeps, screenMessage?: string[]): CheckoutResponse {
+  return {
+    code: '12',
+    ok: false,
+    renewalOk: false,
     magneticMedia: false,
+    desensitize: false,
     transactionDate: now(deps),
     institutionId: req.institutionId || session.account!.institutionId,
     patronIdentifier: req.patronIdentifier,
     itemIdentifier: req.itemIdentifier,
-  };
-  const fail = (screen: string[], extra: Partial<CheckoutResponse> = {}): CheckoutResponse => ({
-    ...base,
-    ok: false,
-    renewalOk: false,
-    desensitize: false,
     titleIdentifier: '',
     dueDate: '',
-    screenMessage: screen,
-    ...extra,
-  });
+    feeType: undefined,
+    currencyType: undefined,
+    feeAmount: undefined,
+    screenMessage,
+    printLine: undefined,
+  };
+}
+
+/** The item is on loan to this patron (lent now, renewed, or already): ok, desensitise, title, due date. */
+function lent(reply: CheckoutResponse, renewalOk: boolean, title: string, dueDate: string | null | undefined): CheckoutResponse {
+  reply.ok = true;
+  reply.renewalOk = renewalOk;
+  reply.desensitize = true;
+  reply.titleIdentifier = title;
+  reply.dueDate = dueDateField(dueDate);
+  return reply;
+}
+
+async function checkout(req: Extract<Sip2Request, { code: '11' }>, session: Sip2Session, deps: HandlerDeps): Promise<CheckoutResponse> {
   // The checkout itself refuses an unknown or blocked patron; a separate lookup first is needed only
   // to verify a PIN (given, or required by the account).
   const pinToCheck = req.patronPassword !== undefined && req.patronPassword !== '';
   if (!req.noBlock && (pinToCheck || needsPin(session))) {
     const { patron, pinOk, refusal } = await checkPatron(req.patronIdentifier, req.patronPassword, session, deps);
-    if (!patron) return fail([refusal?.screenMessage ?? reasonText('unknown_patron', deps.defaultLanguage)]);
-    if (refusal) return fail([refusal.screenMessage]);
-    if (needsPin(session) && !pinOk) return fail([reasonText('pin_required', patron.language)]);
+    if (!patron) return checkoutReply(req, session, deps, [refusal?.screenMessage ?? reasonText('unknown_patron', deps.defaultLanguage)]);
+    if (refusal) return checkoutReply(req, session, deps, [refusal.screenMessage]);
+    if (needsPin(session) && !pinOk) return checkoutReply(req, session, deps, [reasonText('pin_required', patron.language)]);
   }
   const at = req.noBlock ? instantOf(req.transactionDate, deps) : undefined;
   const r = await deps.backend.checkout(
     { patron: req.patronIdentifier, item: req.itemIdentifier, feeAcknowledged: req.feeAcknowledged === true },
-    ctxFor(session, { noBlock: req.noBlock, ...(at ? { at } : {}) }),
+    ctxFor(session, req.noBlock, at),
   );
-  if (r.ok) {
-    return { ...base, ...loanMade(r), ...(r.units.length > 1 ? { screenMessage: [`${r.units.length} parts lent together.`] } : {}) };
-  }
+  if (r.ok) return loanMade(checkoutReply(req, session, deps, r.units.length > 1 ? [`${r.units.length} parts lent together.`] : undefined), r);
   if (r.reason === 'item_already_yours') {
     // Already charged to this patron: with the SC's renewal policy a renewal, else a repeat of a
     // checkout that succeeded (a client retry gets the same answer, not a second loan).
     if (req.scRenewalPolicy) {
       const rn = await deps.backend.renew({ patron: req.patronIdentifier, item: req.itemIdentifier }, ctxFor(session));
-      if (rn.ok) return { ...base, ok: true, renewalOk: true, desensitize: true, titleIdentifier: rn.title, dueDate: dueDateField(rn.dueDate) };
-      return fail([rn.screenMessage], { renewalOk: false });
+      if (rn.ok) return lent(checkoutReply(req, session, deps), true, rn.title, rn.dueDate);
+      return checkoutReply(req, session, deps, [rn.screenMessage]);
     }
     const i = await deps.backend.itemInformation(req.itemIdentifier, ctxFor(session));
-    if (i.ok) return { ...base, ok: true, renewalOk: false, desensitize: true, titleIdentifier: i.item.title, dueDate: dueDateField(i.item.dueDate) };
+    if (i.ok) return lent(checkoutReply(req, session, deps), false, i.item.title, i.item.dueDate);
   }
   if (r.reason === 'fee_not_acknowledged') {
-    const fee = Number(r.details?.fee ?? 0);
-    return fail([r.screenMessage], { feeType: FEE_TYPE.rental, feeAmount: money(fee) });
+    const reply = checkoutReply(req, session, deps, [r.screenMessage]);
+    reply.feeType = FEE_TYPE.rental;
+    reply.feeAmount = money(Number(r.details?.fee ?? 0));
+    return reply;
   }
   const info = await deps.backend.itemInformation(req.itemIdentifier, ctxFor(session));
-  return fail(kitMissingLines(r), { titleIdentifier: info.ok ? info.item.title : '', dueDate: info.ok ? dueDateField(info.item.dueDate) : '' });
+  const reply = checkoutReply(req, session, deps, kitMissingLines(r));
+  if (info.ok) {
+    reply.titleIdentifier = info.item.title;
+    reply.dueDate = dueDateField(info.item.dueDate);
+  }
+  return reply;
 }
 
 /**
@@ -609,16 +651,15 @@ async function checkout(req: Extract<Sip2Request, { code: '11' }>, session: Sip2
  * title, the due date, the loan fee charged (BV with BH, fee type rental) and, for a kit, one print
  * line per part.
  */
-function loanMade(r: CheckoutResult): Pick<CheckoutResponse, 'ok' | 'renewalOk' | 'desensitize' | 'titleIdentifier' | 'dueDate' | 'feeType' | 'currencyType' | 'feeAmount' | 'printLine'> {
-  return {
-    ok: true,
-    renewalOk: false,
-    desensitize: true,
-    titleIdentifier: r.title,
-    dueDate: dueDateField(r.dueDate),
-    ...(r.fee ? { feeType: FEE_TYPE.rental, currencyType: r.fee.currency, feeAmount: money(r.fee.amount) } : {}),
-    ...(r.units.length > 1 ? { printLine: kitPrintLines(r.units) } : {}),
-  };
+function loanMade(reply: CheckoutResponse, r: CheckoutResult): CheckoutResponse {
+  lent(reply, false, r.title, r.dueDate);
+  if (r.fee) {
+    reply.feeType = FEE_TYPE.rental;
+    reply.currencyType = r.fee.currency;
+    reply.feeAmount = money(r.fee.amount);
+  }
+  if (r.units.length > 1) reply.printLine = kitPrintLines(r.units);
+  return reply;
 }
 
 function kitMissingLines(r: Refusal): string[] {
@@ -671,6 +712,22 @@ function routingText(routing: Routing): string | null {
   }
 }
 
+/** Where a returned item goes next (sorter bin, alert, hold shelf and for whom), into its 10; returns what the screen says of it. */
+function routeReturn(reply: CheckinResponse, routing: Routing, result?: CheckinResult): string[] {
+  reply.alert = routing.destination !== 'shelf';
+  reply.sortBin = sortBin(routing);
+  reply.alertType = alertType(routing);
+  if (routing.destination === 'other_department' && routing.department) reply.destinationLocation = routing.department;
+  if (routing.destination === 'hold_shelf' || routing.destination === 'processing') {
+    reply.destinationLocation = routing.pickupPlace ?? routing.department ?? '';
+    reply.holdPatronId = routing.forPatron ?? '';
+    reply.holdPatronName = routing.forPatronName ?? '';
+  }
+  if (result && result.units.length > 1) reply.printLine = result.units.map((u, i) => `${i + 1}/${result.units.length} ${u}`);
+  const text = routingText(routing);
+  return text ? [text] : [];
+}
+
 async function checkin(req: Extract<Sip2Request, { code: '09' }>, session: Sip2Session, deps: HandlerDeps): Promise<CheckinResponse> {
   const account = session.account!;
   const at = req.noBlock ? (instantOf(req.returnDate, deps) ?? instantOf(req.transactionDate, deps)) : undefined;
@@ -678,68 +735,55 @@ async function checkin(req: Extract<Sip2Request, { code: '09' }>, session: Sip2S
   // Only a known department code moves the return there; any other AP (a book drop's name, a
   // branch label of the device's own) leaves it in the account's department.
   const department = req.currentLocation && deps.isDepartment?.(req.currentLocation) ? req.currentLocation : account.location;
-  const r = await deps.backend.checkin({ item: req.itemIdentifier }, ctxFor(session, { department, noBlock: req.noBlock, ...(at ? { at } : {}) }));
+  const r = await deps.backend.checkin({ item: req.itemIdentifier }, ctxFor(session, req.noBlock, at, department));
   // The embedded engine hands the item's catalogue data back with the return; others are asked.
   const details =
     r.ok && r.itemDetails
       ? r.itemDetails
       : await deps.backend.itemInformation(req.itemIdentifier, ctxFor(session)).then((i) => (i.ok ? i.item : null));
-  const base = {
-    code: '10' as const,
+  // Refused and kept secured until the outcome says otherwise (see ctxFor for the literal).
+  const reply: CheckinResponse = {
+    code: '10',
+    ok: false,
+    resensitize: true,
     magneticMedia: false,
+    alert: true,
     transactionDate: now(deps),
     institutionId: req.institutionId || account.institutionId,
     itemIdentifier: req.itemIdentifier,
     permanentLocation: details ? details.department : '',
-    ...(details ? { titleIdentifier: details.title, mediaType: mediaType(details.materialType), callNumber: details.callNumber, collectionCode: details.materialType } : {}),
-  };
-  const fromRouting = (routing: Routing, result?: CheckinResult) => {
-    const alert = routing.destination !== 'shelf';
-    const cv = alertType(routing);
-    const text = routingText(routing);
-    return {
-      resensitize: true,
-      alert,
-      sortBin: sortBin(routing),
-      ...(cv ? { alertType: cv } : {}),
-      ...(routing.destination === 'other_department' && routing.department ? { destinationLocation: routing.department } : {}),
-      ...(routing.destination === 'hold_shelf' || routing.destination === 'processing'
-        ? { destinationLocation: routing.pickupPlace ?? routing.department ?? '', holdPatronId: routing.forPatron ?? '', holdPatronName: routing.forPatronName ?? '' }
-        : {}),
-      ...(text ? { screenMessage: [text] } : {}),
-      ...(result && result.units.length > 1 ? { printLine: result.units.map((u, i) => `${i + 1}/${result.units.length} ${u}`) } : {}),
-    };
+    titleIdentifier: details?.title,
+    sortBin: undefined,
+    patronIdentifier: undefined,
+    mediaType: details ? mediaType(details.materialType) : undefined,
+    screenMessage: undefined,
+    printLine: undefined,
+    collectionCode: details?.materialType,
+    callNumber: details?.callNumber,
+    destinationLocation: undefined,
+    alertType: undefined,
+    holdPatronId: undefined,
+    holdPatronName: undefined,
   };
   if (r.ok) {
-    const extra = fromRouting(r.routing, r);
-    const fine = r.fine ? [`Fine: ${money(r.fine.amount)} ${r.fine.currency}`] : [];
-    return {
-      ...base,
-      ok: true,
-      ...extra,
-      ...(r.patron ? { patronIdentifier: r.patron } : {}),
-      screenMessage: [...(extra.screenMessage ?? []), ...fine],
-    };
+    reply.ok = true;
+    const screen = routeReturn(reply, r.routing, r);
+    if (r.fine) screen.push(`Fine: ${money(r.fine.amount)} ${r.fine.currency}`);
+    reply.patronIdentifier = r.patron || undefined;
+    reply.screenMessage = screen;
+    return reply;
   }
   const routing = r.details?.routing as Routing | undefined;
   if (r.reason === 'not_on_loan' && routing) {
-    const extra = fromRouting(routing);
-    return {
-      ...base,
-      ok: account.checkinOkWhenNotOnLoan,
-      ...extra,
-      screenMessage: [r.screenMessage, ...(extra.screenMessage ?? [])],
-    };
+    reply.ok = account.checkinOkWhenNotOnLoan;
+    reply.screenMessage = [r.screenMessage, ...routeReturn(reply, routing)];
+    return reply;
   }
-  return {
-    ...base,
-    ok: false,
-    resensitize: true, // a refused return stays secured
-    alert: true,
-    sortBin: 'STAFF',
-    alertType: ALERT_TYPE.other,
-    screenMessage: kitMissingLines(r),
-  };
+  // A refused return stays secured and goes to staff.
+  reply.sortBin = 'STAFF';
+  reply.alertType = ALERT_TYPE.other;
+  reply.screenMessage = kitMissingLines(r);
+  return reply;
 }
 
 async function renew(req: Extract<Sip2Request, { code: '29' }>, session: Sip2Session, deps: HandlerDeps): Promise<Sip2Response> {
@@ -777,7 +821,7 @@ async function renew(req: Extract<Sip2Request, { code: '29' }>, session: Sip2Ses
   }
   if (!item) return fail([reasonText('invalid_request', deps.defaultLanguage)], '');
   const at = req.noBlock ? instantOf(req.transactionDate, deps) : undefined;
-  const r = await deps.backend.renew({ patron: req.patronIdentifier, item }, ctxFor(session, { noBlock: req.noBlock, ...(at ? { at } : {}) }));
+  const r = await deps.backend.renew({ patron: req.patronIdentifier, item }, ctxFor(session, req.noBlock, at));
   if (!r.ok) {
     const info = await deps.backend.itemInformation(item, ctxFor(session));
     return {
@@ -853,7 +897,7 @@ async function hold(req: Extract<Sip2Request, { code: '15' }>, session: Sip2Sess
     ...base,
     ok: true,
     available: req.holdMode !== 'cancel' && (h.status === 'O' || h.status === 'W'),
-    ...(h.expiresOn ? { expirationDate: { ...sipDateFromInstant(new Date(`${h.expiresOn}T12:00:00Z`), 'UTC'), hour: 23, minute: 59, second: 59, zone: 'local' } } : {}),
+    ...(h.expiresOn ? { expirationDate: endOfDay(h.expiresOn) } : {}),
     ...(h.queuePosition ? { queuePosition: h.queuePosition } : {}),
     ...(h.pickupPlace ? { pickupLocation: h.pickupPlace } : {}),
     ...(h.itemBarcode ? { itemIdentifier: h.itemBarcode } : {}),
@@ -869,6 +913,8 @@ async function feePaid(req: Extract<Sip2Request, { code: '37' }>, session: Sip2S
   const feeId = req.feeIdentifier && /^\d+$/.test(req.feeIdentifier) ? Number(req.feeIdentifier) : undefined;
   // Devices retry payments: the same patron, device transaction id and amount is one payment.
   const key = req.transactionId ? `sip2-fee:${session.account!.user}:${req.patronIdentifier}:${req.transactionId}:${req.feeAmount}` : undefined;
+  const ctx = ctxFor(session);
+  if (key) ctx.idempotencyKey = key;
   const r = await deps.backend.feePaid(
     {
       patron: req.patronIdentifier,
@@ -878,7 +924,7 @@ async function feePaid(req: Extract<Sip2Request, { code: '37' }>, session: Sip2S
       ...(feeId !== undefined ? { feeId } : {}),
       ...(req.transactionId ? { reference: req.transactionId } : {}),
     },
-    ctxFor(session, key ? { idempotencyKey: key } : {}),
+    ctx,
   );
   if (!r.ok) return { ...base, paymentAccepted: false, screenMessage: [r.screenMessage] };
   return { ...base, paymentAccepted: true, transactionId: String(r.paymentId), screenMessage: [`Paid ${money(r.paid)} ${r.currency}; still owed ${money(r.balance)} ${r.currency}.`] };
@@ -925,7 +971,7 @@ function localTime(iso: string, deps: HandlerDeps): string {
 /** When a locker hold runs out, as a SIP date: the instant, or the end of its last day. */
 function lockerExpiry(h: LockerHold, deps: HandlerDeps): SipDateTime | null {
   if (h.expiresAt) return sipDateFromInstant(new Date(h.expiresAt), deps.timezone);
-  if (h.expiresOn) return { ...sipDateFromInstant(new Date(`${h.expiresOn}T12:00:00Z`), 'UTC'), hour: 23, minute: 59, second: 59, zone: 'local' };
+  if (h.expiresOn) return endOfDay(h.expiresOn);
   return null;
 }
 
@@ -1041,30 +1087,16 @@ async function lockerLoad(req: Extract<Sip2Request, { code: '09' }>, places: str
 }
 
 async function lockerPickup(req: Extract<Sip2Request, { code: '11' }>, places: string[], session: Sip2Session, deps: HandlerDeps): Promise<Sip2Response> {
-  const base = {
-    code: '12' as const,
-    magneticMedia: false,
-    transactionDate: now(deps),
-    institutionId: req.institutionId || session.account!.institutionId,
-    patronIdentifier: req.patronIdentifier,
-    itemIdentifier: req.itemIdentifier,
-  };
-  const fail = (screen: string[]): Sip2Response => ({ ...base, ok: false, renewalOk: false, desensitize: false, titleIdentifier: '', dueDate: '', screenMessage: screen });
-  if (!deps.backend.lockerVendorPickup) return fail([NO_ENGINE]);
+  if (!deps.backend.lockerVendorPickup) return checkoutReply(req, session, deps, [NO_ENGINE]);
   // No block = Y: a pickup the locker buffered while we were unreachable, recorded at its own time.
   const at = req.noBlock ? instantOf(req.transactionDate, deps) : undefined;
   const r = await deps.backend.lockerVendorPickup(
     { patron: req.patronIdentifier, item: req.itemIdentifier, pickupPlaces: places },
-    ctxFor(session, { noBlock: req.noBlock, ...(at ? { at } : {}) }),
+    ctxFor(session, req.noBlock, at),
   );
-  if (!r.ok) return fail([r.screenMessage, lockerMismatch(r, req.itemIdentifier, places, 'Nothing was lent.')]);
-  return {
-    ...base,
-    ...loanMade(r),
-    screenMessage: [
-      r.alreadyRecorded ? `Already recorded: ${r.title} is on loan, due ${r.dueDate}.` : `Collected from ${r.pickupPlace}: ${r.title}, due ${r.dueDate}.`,
-    ],
-  };
+  if (!r.ok) return checkoutReply(req, session, deps, [r.screenMessage, lockerMismatch(r, req.itemIdentifier, places, 'Nothing was lent.')]);
+  const screen = r.alreadyRecorded ? `Already recorded: ${r.title} is on loan, due ${r.dueDate}.` : `Collected from ${r.pickupPlace}: ${r.title}, due ${r.dueDate}.`;
+  return loanMade(checkoutReply(req, session, deps, [screen]), r);
 }
 
 async function lockerRelease(req: Extract<Sip2Request, { code: '15' }>, places: string[], session: Sip2Session, deps: HandlerDeps): Promise<Sip2Response> {
