@@ -36,6 +36,7 @@ import {
   SC_STATUS_CODE,
   SECURITY_MARKER,
   sipDateFromInstant,
+  sipEndOfDay,
   specFor,
   summaryCategory,
   SUPPORTED_MESSAGE_FLAGS,
@@ -128,8 +129,8 @@ export function parseDateOption(text: string, what: string, timeZone: string): S
     const d = parseSipDate(text);
     if (d) return d;
   }
-  const day = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
-  if (day) return { year: Number(day[1]), month: Number(day[2]), day: Number(day[3]), hour: 23, minute: 59, second: 59, zone: 'local' };
+  const day = sipEndOfDay(text);
+  if (day) return day;
   const at = new Date(text);
   if (/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/.test(text) && !Number.isNaN(at.getTime())) return sipDateFromInstant(at, timeZone);
   throw new UsageError(`${what}: "${text}" is not a date (YYYY-MM-DD, an ISO date-time, or 18-character SIP date)`);

@@ -21,6 +21,7 @@ import {
   MEDIA_TYPE,
   SECURITY_MARKER,
   sipDateFromInstant,
+  sipEndOfDay,
   sipDateToInstant,
   summaryCategory,
   type AcsStatusResponse,
@@ -512,7 +513,7 @@ async function itemInformation(barcode: string, institutionId: string, session: 
     transactionDate: now(deps),
     holdQueueLength: i.holdQueueLength,
     dueDate: i.dueDate ? dueDateField(i.dueDate) : undefined,
-    holdPickupDate: i.holdExpiresOn ? endOfDay(i.holdExpiresOn) : undefined,
+    holdPickupDate: i.holdExpiresOn ? sipEndOfDay(i.holdExpiresOn) ?? undefined : undefined,
     itemIdentifier: i.barcode,
     titleIdentifier: i.title,
     owner: institutionId,
@@ -525,16 +526,6 @@ async function itemInformation(barcode: string, institutionId: string, session: 
     collectionCode: i.materialType,
     callNumber: i.callNumber,
   };
-}
-
-/** A `YYYY-MM-DD` date as a SIP2 date at 23:59:59 local time (the last moment of that day). */
-function endOfDay(day: string): SipDateTime {
-  const d = sipDateFromInstant(new Date(`${day}T12:00:00Z`), 'UTC');
-  d.hour = 23;
-  d.minute = 59;
-  d.second = 59;
-  d.zone = 'local';
-  return d;
 }
 
 /** Kit set information for CH: machine-readable "part n of m" for RFID devices. */
@@ -897,7 +888,7 @@ async function hold(req: Extract<Sip2Request, { code: '15' }>, session: Sip2Sess
     ...base,
     ok: true,
     available: req.holdMode !== 'cancel' && (h.status === 'O' || h.status === 'W'),
-    ...(h.expiresOn ? { expirationDate: endOfDay(h.expiresOn) } : {}),
+    ...(h.expiresOn ? { expirationDate: sipEndOfDay(h.expiresOn) } : {}),
     ...(h.queuePosition ? { queuePosition: h.queuePosition } : {}),
     ...(h.pickupPlace ? { pickupLocation: h.pickupPlace } : {}),
     ...(h.itemBarcode ? { itemIdentifier: h.itemBarcode } : {}),
@@ -971,7 +962,7 @@ function localTime(iso: string, deps: HandlerDeps): string {
 /** When a locker hold runs out, as a SIP date: the instant, or the end of its last day. */
 function lockerExpiry(h: LockerHold, deps: HandlerDeps): SipDateTime | null {
   if (h.expiresAt) return sipDateFromInstant(new Date(h.expiresAt), deps.timezone);
-  if (h.expiresOn) return endOfDay(h.expiresOn);
+  if (h.expiresOn) return sipEndOfDay(h.expiresOn);
   return null;
 }
 

@@ -245,7 +245,20 @@ export function sipDateFromInstant(instant: Date | number, timeZone: string): Si
     lastSecond = second;
     lastZone = timeZone;
   }
-  return { ...lastLocal };
+  // A copy the caller may change, written out (object spread costs several times the object).
+  const l = lastLocal;
+  return { year: l.year, month: l.month, day: l.day, hour: l.hour, minute: l.minute, second: l.second, zone: 'local' };
+}
+
+/**
+ * The last second of a calendar day (`YYYY-MM-DD`), in the ACS's local time: how SIP2 carries a
+ * due date, a hold's pickup deadline or an expiry that is a day, not an instant. Null if `day` is
+ * not a date of that form.
+ */
+export function sipEndOfDay(day: string): SipDateTime | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
+  if (!m) return null;
+  return { year: Number(m[1]), month: Number(m[2]), day: Number(m[3]), hour: 23, minute: 59, second: 59, zone: 'local' };
 }
 
 let lastSecond = NaN;

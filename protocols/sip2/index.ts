@@ -48,6 +48,7 @@ export {
   SIP_DATE_LENGTH,
   sipDateFromInstant,
   sipDateToInstant,
+  sipEndOfDay,
   sipDateUtcFromInstant,
   type SipDateTime,
 } from './datetime.ts';

@@ -29,6 +29,7 @@ import { messageKey, reasonText, type KioskLanguage, type ReasonCode } from '../
 import {
   makeSummary,
   sipDateFromInstant,
+  sipEndOfDay,
   type CheckinResponse,
   type HoldResponse,
   type PatronInformationResponse,
@@ -1233,7 +1234,7 @@ export class Sip2UpstreamBackend implements CirculationBackend {
 
   private async replayRow(row: OfflineTransaction): Promise<'replayed' | 'refused' | 'failed' | 'stop'> {
     const at = this.sipNow(new Date(row.at));
-    const nb = row.dueDate ? { ...sipDateFromInstant(new Date(`${row.dueDate}T12:00:00Z`), 'UTC'), hour: 23, minute: 59, second: 59, zone: 'local' } : null;
+    const nb = row.dueDate ? sipEndOfDay(row.dueDate) : null;
     const base = { transactionDate: at, ...this.ids };
     let reply;
     try {

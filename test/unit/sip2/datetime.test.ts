@@ -7,6 +7,7 @@ import {
   sipDateFromInstant,
   sipDateToInstant,
   sipDateUtcFromInstant,
+  sipEndOfDay,
 } from '../../../protocols/sip2/index.ts';
 
 // 2024-03-15T13:25:30Z is 14:25:30 in Ljubljana (CET, UTC+1).
@@ -45,6 +46,25 @@ describe('formatting from an instant and a time zone', () => {
 
   it('an unknown IANA zone is a configuration error (RangeError)', () => {
     expect(() => formatSipDateAt(WINTER, 'Mars/Olympus_Mons')).toThrow(RangeError);
+  });
+});
+
+describe('sipEndOfDay (a due date or pickup deadline that is a day)', () => {
+  it('is the last second of that day, local time, on the wire', () => {
+    expect(formatSipDate(sipEndOfDay('2026-03-02'))).toBe('20260302    235959');
+  });
+
+  it('refuses anything that is not YYYY-MM-DD', () => {
+    expect(sipEndOfDay('2026-3-2')).toBeNull();
+    expect(sipEndOfDay('2026-03-02T10:00')).toBeNull();
+  });
+});
+
+describe('sipDateFromInstant hands out copies', () => {
+  it('a caller changing its date does not change the next caller\'s', () => {
+    const a = sipDateFromInstant(WINTER, 'Europe/Ljubljana');
+    a.hour = 23;
+    expect(sipDateFromInstant(WINTER, 'Europe/Ljubljana').hour).toBe(14);
   });
 });
 
