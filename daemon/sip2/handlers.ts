@@ -19,6 +19,7 @@ import {
   makePatronStatus,
   makeSupportedMessages,
   MEDIA_TYPE,
+  RESPONSE_CODE_FOR,
   SECURITY_MARKER,
   sipDateFromInstant,
   sipEndOfDay,
@@ -234,11 +235,49 @@ export async function handleRequest(req: Sip2Request, session: Sip2Session, deps
 
 /** The refusal a message gets when the account may not send it: its own response with ok=0. */
 function notAllowed(req: Sip2Request, account: Sip2Account, deps: HandlerDeps): Sip2Response | null {
-  const msg = [`Message ${req.code} is not enabled for this account.`];
-  const base = { transactionDate: now(deps), institutionId: account.institutionId, screenMessage: msg };
   const patron = 'patronIdentifier' in req ? req.patronIdentifier : '';
   const item = 'itemIdentifier' in req ? (req.itemIdentifier ?? '') : '';
-  switch (req.code) {
+  return refusalOf(req.code, patron, item, account, deps, [`Message ${req.code} is not enabled for this account.`]);
+}
+
+/**
+ * The reply to a message of a known request code that could not be decoded (a fixed part too short,
+ * a required field missing, an unreadable date, …; `errors` are the codec's, in order). Every
+ * recognised command gets exactly one reply (reference §1), so the client is not left waiting for
+ * its timeout: the command's own response, refused, with the reason in its screen message (AF) and
+ * the patron (AA) and item (AB) it named, where they could be read from `text`. 93 is a refused
+ * login (it counts towards the three that end a connection); 99 gets the ordinary 98, which does
+ * not depend on what the 99 said. Null: nothing to answer (97 and the response codes are the
+ * server's business; a 99 the account may not send closes, as a well-formed one does).
+ */
+export async function malformedRequest(code: string, text: string, errors: readonly { message: string }[], session: Sip2Session, deps: HandlerDeps): Promise<HandlerResult> {
+  const account = session.account;
+  if (!account || !(code in RESPONSE_CODE_FOR)) return { reply: null };
+  if (code === '93') {
+    session.failedLogins++;
+    return { reply: { code: '94', ok: false }, ...(session.failedLogins >= 3 ? { close: 'three refused logins' } : {}) };
+  }
+  if (code === '99') {
+    if (!allowed(account, '99')) return { reply: null, close: `message 99 not allowed for account ${account.user}` };
+    return { reply: await acsStatus(deps, account) };
+  }
+  const why = errors.map((e) => e.message).join('; ') || 'it is not a valid SIP2 message';
+  const reply = refusalOf(code, fieldIn(text, 'AA'), fieldIn(text, 'AB'), account, deps, [`Message ${code} could not be read: ${why}.`]);
+  return { reply };
+}
+
+/** The value of variable field `id` in a raw message, or '' (best effort, for a message that did not decode). */
+function fieldIn(text: string, id: string): string {
+  const at = text.indexOf(`|${id}`);
+  if (at < 0) return '';
+  const end = text.indexOf('|', at + 1 + id.length);
+  return text.slice(at + 1 + id.length, end < 0 ? text.length : end).replace(/[\r\n]+$/, '');
+}
+
+/** A request's own response saying no (ok=0, not valid, …), with `screenMessage` in AF. */
+function refusalOf(code: string, patron: string, item: string, account: Sip2Account, deps: HandlerDeps, msg: string[]): Sip2Response | null {
+  const base = { transactionDate: now(deps), institutionId: account.institutionId, screenMessage: msg };
+  switch (code) {
     case '11':
       return { code: '12', ok: false, renewalOk: false, magneticMedia: false, desensitize: false, patronIdentifier: patron, itemIdentifier: item, titleIdentifier: '', dueDate: '', ...base };
     case '29':

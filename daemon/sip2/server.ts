@@ -2,8 +2,9 @@
  * The SIP2 bridge: a TCP (or TLS) server on the CirculationBackend. Per connection, messages are
  * handled strictly in order; a request repeated with the same sequence number and checksum gets the
  * previous reply instead of running again; 97 resends the last reply byte for byte; a corrupt
- * message gets 96. Connections idle too long are closed; a connection limit protects the daemon;
- * shutdown stops accepting and lets in-flight transactions finish.
+ * message gets 96; a known request that cannot be read gets its own response, refused, saying why.
+ * Connections idle too long are closed; a connection limit protects the daemon; shutdown stops
+ * accepting and lets in-flight transactions finish.
  */
 import { readFileSync } from 'node:fs';
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
@@ -11,10 +12,10 @@ import { createServer as createTlsServer } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Config, Sip2Account } from '../../config/schema.ts';
 import type { KioskLanguage } from '../../protocols/kiosk-api/reasons.ts';
-import { decode, encode, isChecksumFailure, isRetransmission, maskWire, Sip2Framer, type Sip2Response } from '../../protocols/sip2/index.ts';
+import { decode, decodeCharset, encode, isChecksumFailure, RESPONSE_CODE_FOR, isRetransmission, maskWire, Sip2Framer, type Sip2Response } from '../../protocols/sip2/index.ts';
 import type { Clock } from '../clock.ts';
 import type { CirculationBackend } from '../circulation/backend.ts';
-import { handleRequest, type HandlerDeps, type Sip2Session } from './handlers.ts';
+import { handleRequest, malformedRequest, type HandlerDeps, type Sip2Session } from './handlers.ts';
 
 export type Sip2Config = Config['sip2'];
 
@@ -151,8 +152,23 @@ export async function startSip2Server(opts: Sip2ServerOptions): Promise<Sip2Serv
         return;
       }
       log.warn({ conn: c.id, errors: result.errors.map((e) => e.code), command: result.commandCode }, 'sip2 message not understood');
-      // Unknown commands get no reply (reference §1); garbage before login ends the connection.
-      if (!c.session.account) closeConn(c, 'garbage before login');
+      // Garbage before login ends the connection; unknown commands get no reply (reference §1).
+      if (!c.session.account) {
+        closeConn(c, 'garbage before login');
+        return;
+      }
+      if (result.commandCode === '97') {
+        // A 97 with something after it is still a request to resend.
+        send(c, c.lastReply ?? encode({ code: '96' }, { charset: wire.charset, terminator: wire.terminator, errorDetection: wire.errorDetection !== 'off' }).bytes, !!c.lastReply);
+        return;
+      }
+      // A known request that could not be read still gets its one reply: refused, saying why (AF).
+      if (result.commandCode !== null && result.commandCode in RESPONSE_CODE_FOR) {
+        c.lastRequest = { sequenceNumber: result.sequenceNumber, checksum: result.checksum };
+        const out = await malformedRequest(result.commandCode, decodeCharset(bytes, wire.charset), result.errors, c.session, deps);
+        if (out.reply) sendReply(c, out.reply, result.sequenceNumber, result.checksum !== null);
+        if (out.close) closeConn(c, out.close);
+      }
       return;
     }
     const msg = result.message;
@@ -182,20 +198,23 @@ export async function startSip2Server(opts: Sip2ServerOptions): Promise<Sip2Serv
       out = { reply: null, close: 'internal error' };
     }
     if (out.reply) {
-      const account = c.session.account;
-      const w = wireOf(account);
-      const reply = encode(out.reply as Sip2Response, {
-        charset: w.charset,
-        terminator: w.terminator,
-        // Error detection is answered in kind: on when the account says so or the request had it.
-        errorDetection: w.errorDetection === 'on' || (w.errorDetection === 'auto' && result.checksum !== null),
-        sequenceNumber: result.sequenceNumber ?? 0,
-        transliterate: w.transliterate,
-      });
-      send(c, reply.bytes);
+      sendReply(c, out.reply, result.sequenceNumber, result.checksum !== null);
       logTransaction(c, msg.code, out.reply as Sip2Response);
     }
     if (out.close) closeConn(c, out.close);
+  };
+
+  const sendReply = (c: Connection, reply: Sip2Response, sequenceNumber: number | null, requestHadChecksum: boolean) => {
+    const w = wireOf(c.session.account);
+    const encoded = encode(reply, {
+      charset: w.charset,
+      terminator: w.terminator,
+      // Error detection is answered in kind: on when the account says so or the request had it.
+      errorDetection: w.errorDetection === 'on' || (w.errorDetection === 'auto' && requestHadChecksum),
+      sequenceNumber: sequenceNumber ?? 0,
+      transliterate: w.transliterate,
+    });
+    send(c, encoded.bytes);
   };
 
   const logTransaction = (c: Connection, code: string, reply: Sip2Response) => {

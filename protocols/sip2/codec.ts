@@ -74,8 +74,8 @@ export interface Sip2Decoded<M extends Sip2Message = Sip2Message> extends Decode
 export interface Sip2DecodeFailure extends DecodeEnvelope {
   ok: false;
   /**
-   * The 2-char command code if one could be read. Lets a server tell a corrupt known message
-   * (answer `96`) from an unknown command (no reply, reference §1).
+   * The 2-char command code if one could be read. Lets a server tell a known request it cannot read
+   * (which still needs its one reply, reference §1) from an unknown command (no reply).
    */
   commandCode: string | null;
   errors: Sip2Issue[];

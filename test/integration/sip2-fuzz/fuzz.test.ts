@@ -39,6 +39,9 @@ describe('SIP2 server under fuzzed input', () => {
     expect(Object.keys(report.byRequest).sort()).toEqual(['01', '09', '11', '15', '17', '19', '23', '25', '29', '35', '37', '63', '65', '93', '97', '99']);
     expect(Object.keys(report.byLane)).toHaveLength(5);
     expect(report.replies).toBeGreaterThan(FRAMES);
+    // Known requests made unreadable by the mutations (a shortened fixed part, a lost field) were
+    // answered with their own response, refused, not left to the client's timeout.
+    expect(report.unreadableRefusals).toBeGreaterThan(10);
     expect(report.transactions).toBeGreaterThan(100);
     expect(report.transactions).toBe(report.journalGroups);
     expect(report.errorLogLines).toBe(0);

@@ -7,8 +7,9 @@
  * sentinel the server must answer (a 17 for an item id unique to the step). The server handles a
  * connection's messages in order, so the replies before the sentinel's are the replies to the
  * frame. A model of the server's documented behaviour (ConnModel) says what must happen to each
- * frame: one reply (and of which type), a 96, nothing (an unknown command, a response code, an
- * undecodable message: ignored by design), or the connection closed. A step that gets neither the
+ * frame: one reply (and of which type; a known request that cannot be read gets its own response,
+ * refused), a 96, nothing (an unknown command, a response code: ignored by design), or the
+ * connection closed. A step that gets neither the
  * sentinel's reply nor the close in time is a hang.
  *
  * Every step also checks the journal against the replies: each journal row written during the step
@@ -107,7 +108,30 @@ export class ConnModel {
         this.closed = true;
         return { ...base, reply: null, close: true, why: `not understood before login (${result.errors[0]?.code})` };
       }
-      return { ...base, reply: null, close: false, why: `ignored: ${result.errors[0]?.code}` };
+      if (result.commandCode === '97') {
+        if (this.hasLastReply) return { ...base, reply: 'replay', close: false, why: 'unreadable 97 → last reply' };
+        return { ...base, reply: '96', close: false, why: 'unreadable 97 with nothing sent yet → 96' };
+      }
+      const code = result.commandCode as keyof typeof RESPONSE_CODE_FOR | null;
+      if (code === null || !(code in RESPONSE_CODE_FOR)) return { ...base, reply: null, close: false, why: `ignored: ${result.errors[0]?.code}` };
+      // A known request that could not be read: its own response, refused (daemon/sip2/handlers.ts malformedRequest).
+      this.lastRequest = { sequenceNumber: result.sequenceNumber, checksum: result.checksum };
+      if (code === '93') {
+        this.hasLastReply = true;
+        this.failedLogins++;
+        if (this.failedLogins >= 3) {
+          this.closed = true;
+          return { ...base, reply: '94', close: true, why: 'unreadable 93 (third refused login) → 94 and close' };
+        }
+        return { ...base, reply: '94', close: false, why: 'unreadable 93 → refused login' };
+      }
+      const allowed = this.account.messages === 'all' || this.account.messages.includes(code);
+      if (code === '99' && !allowed) {
+        this.closed = true;
+        return { ...base, reply: null, close: true, why: 'unreadable 99, not allowed for the account → close' };
+      }
+      this.hasLastReply = true;
+      return { ...base, reply: RESPONSE_CODE_FOR[code], close: false, why: `unreadable ${code} (${result.errors[0]?.code}) → refusal` };
     }
     const msg = result.message;
     if (msg.code === '97') {
@@ -497,6 +521,8 @@ export interface FuzzReport {
   replies: number;
   replays: number;
   resendRequests: number;
+  /** Known requests that could not be read, answered with their own response, refused. */
+  unreadableRefusals: number;
   ignoredByDesign: number;
   closes: number;
   reconnects: number;
@@ -546,6 +572,7 @@ export async function runFuzz(fx: Sip2Fixture, world: FuzzWorld, o: FuzzOptions)
     replies: 0,
     replays: 0,
     resendRequests: 0,
+    unreadableRefusals: 0,
     ignoredByDesign: 0,
     closes: 0,
     reconnects: 0,
@@ -669,6 +696,7 @@ export async function runFuzz(fx: Sip2Fixture, world: FuzzWorld, o: FuzzOptions)
       }
       if (e.reply === 'replay') report.replays++;
       if (e.reply === '96') report.resendRequests++;
+      if (e.why.startsWith('unreadable ') && e.reply !== null) report.unreadableRefusals++;
     }
 
     if (!finished) {
@@ -735,7 +763,7 @@ export function summarise(r: FuzzReport, store?: StoreCheck): string {
       .join(', ');
   const lines = [
     `SIP2 fuzz, seed ${r.seed}: ${r.frames.toLocaleString('en-US')} frames (${r.messages.toLocaleString('en-US')} messages after framing) in ${(r.ms / 1000).toFixed(1)} s (${Math.round((r.frames / r.ms) * 1000).toLocaleString('en-US')} frames/s)`,
-    `  replies ${r.replies}, of which 96 ${r.resendRequests}, replays (97/retransmission) ${r.replays}; ignored by design ${r.ignoredByDesign}; connections closed by the server ${r.closes}; connections opened ${r.reconnects}`,
+    `  replies ${r.replies}, of which 96 ${r.resendRequests}, refusals of unreadable requests ${r.unreadableRefusals}, replays (97/retransmission) ${r.replays}; ignored by design ${r.ignoredByDesign}; connections closed by the server ${r.closes}; connections opened ${r.reconnects}`,
     `  ignored: ${top(r.ignoredWhy)}`,
     `  lanes: ${top(r.byLane)}`,
     `  requests: ${top(r.byRequest)}`,

@@ -363,6 +363,33 @@ describe('SIP2 server: the wire', () => {
     expect((await readLines(s, 1)).closed).toBe(true);
   });
 
+  it('answers a known request it cannot read with its own response, refused, saying why, and changes nothing', async () => {
+    fx = await startSip2Fixture({ data: baseData() });
+    const s = await fx.socket();
+    s.write(`9300CNkiosk|CO${ACCOUNT_PASSWORD}|AY0AZ`);
+    s.write(`${computeChecksum(Buffer.from(`9300CNkiosk|CO${ACCOUNT_PASSWORD}|AY0AZ`, 'latin1'))}\r`);
+    await readLines(s, 1);
+    // A checkout whose fixed part lost its due date: 12, not OK, naming the patron and item it
+    // could read, with the reason, error detection answered in kind.
+    const noPatron = '11NN20260302|AOSI-50000|AA0100001|ABB1|AY1AZ';
+    s.write(`${noPatron}${computeChecksum(Buffer.from(noPatron, 'latin1'))}\r`);
+    const [checkout] = (await readLines(s, 1)).lines;
+    expect(checkout).toMatch(/^120NNN\d{8} {4}\d{6}AOSI-50000\|AA0100001\|ABB1\|AJ\|AH\|AFMessage 11 could not be read: 11 Checkout needs a 38-character fixed part, got 37\.\|AY1AZ[0-9A-F]{4}$/);
+    expect(checkout!.slice(-4)).toBe(computeChecksum(Buffer.from(checkout!.slice(0, -4), 'latin1')));
+    // A patron information request cut short in its fixed part: 64, not a valid patron, why.
+    s.write('63000\r');
+    const [info] = (await readLines(s, 1)).lines;
+    expect(info).toMatch(/^64/);
+    expect(info).toContain('|BLN|');
+    expect(info).toContain('AFMessage 63 could not be read: 63 Patron Information needs a');
+    // 97 repeats that refusal byte for byte; nothing was lent.
+    s.write('97\r');
+    expect((await readLines(s, 1)).lines).toEqual([info]);
+    s.write('1700020260302    100000AOSI-50000|ABB1|\r');
+    const [item] = (await readLines(s, 1)).lines;
+    expect(item).toMatch(/^1803/);
+  });
+
   it('speaks an old client’s code page (CP852) per account, checksum over the bytes sent', async () => {
     fx = await startSip2Fixture({ data: baseData(), accounts: [account({ charset: 'cp852' })] });
     const c = await fx.loggedIn({ charset: 'cp852', errorDetection: true });
