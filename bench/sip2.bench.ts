@@ -21,6 +21,10 @@
  *    (a kiosk session starts with the PIN), to show what a PIN check (scrypt) costs the others.
  * Prints messages per second and p50/p99 beside the echo round trip and the ratio, and PASS/FAIL
  * for the target: p99 < 10 ms at ≥ 2,000 messages/s (paced phase). Exits 0 either way.
+ * Beside each phase, what the machine did meanwhile: hypervisor steal, idle share, and how long the
+ * server's and the clients' threads were ready to run but waited for a core. On a small VM that
+ * packs runnable threads onto fewer virtual CPUs and wakes an idle one slowly, that wait (not the
+ * server's work) is most of a bad run's tail, and it shows even beside idle cores.
  *
  * Environment: BENCH_SECONDS (per phase, default 10), BENCH_RATE (2000), BENCH_CLIENTS (50),
  * BENCH_ITEMS (20000), BENCH_PATRONS (5000), BENCH_PROFILE=1 (run the server with --cpu-prof and
@@ -101,16 +105,38 @@ function cpuSeconds(pid: number): number {
 }
 
 /**
- * The machine's CPU time so far (all cores, Linux /proc/stat, in clock ticks), and the part of it
- * the hypervisor gave to other guests (steal): on a shared VM, a phase during which steal is high
- * was measured on a machine that was partly not there.
+ * The machine's CPU time so far (all cores, Linux /proc/stat, in clock ticks), the part of it with
+ * nothing to run (idle, I/O wait), and the part the hypervisor gave to other guests (steal): on a
+ * shared VM, a phase during which steal is high was measured on a machine that was partly not there.
  */
-function machineCpu(): { total: number; steal: number } | null {
+function machineCpu(): { total: number; steal: number; idle: number } | null {
   try {
     const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-    return { total: f.slice(0, 8).reduce((a, b) => a + b, 0), steal: f[7] ?? 0 };
+    return { total: f.slice(0, 8).reduce((a, b) => a + b, 0), steal: f[7] ?? 0, idle: (f[3] ?? 0) + (f[4] ?? 0) };
   } catch {
     return null;
+  }
+}
+
+/**
+ * How long the threads of process `pid` have been ready to run but waiting for a core, in seconds
+ * (the run-queue delay the scheduler keeps per thread, /proc/PID/task/TID/schedstat, 2nd field).
+ * A latency tail that comes with a large wait while the machine still had idle cores is the
+ * scheduler's placement of threads, not work the server had to do.
+ */
+function runQueueWaitS(pid: number): number {
+  try {
+    let ns = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[1]);
+      } catch {
+        // the thread ended
+      }
+    }
+    return ns / 1e9;
+  } catch {
+    return NaN;
   }
 }
 
@@ -350,6 +376,11 @@ interface PhaseResult {
   clientCpuS: number;
   /** Share of the machine's CPU time taken by the hypervisor for other guests during the window. */
   stealShare: number;
+  /** Share of the machine's CPU time with nothing to run (idle and I/O wait) during the window. */
+  idleShare: number;
+  /** Seconds the server's threads, and this process's, waited for a core during the window (runQueueWaitS). */
+  serverWaitS: number;
+  clientWaitS: number;
 }
 
 /**
@@ -358,7 +389,7 @@ interface PhaseResult {
  * come; paced latency is measured from when the request was due.
  */
 async function runPhase(clients: Requester[], workload: Workload, seconds: number, perSecond: number, serverPid: number | null, counters: number[], trace?: string[]): Promise<PhaseResult> {
-  const res: PhaseResult = { seconds: 0, count: 0, latency: new Samples(), byKind: new Map(), refused: new Map(), serverCpuS: 0, clientCpuS: 0, stealShare: NaN };
+  const res: PhaseResult = { seconds: 0, count: 0, latency: new Samples(), byKind: new Map(), refused: new Map(), serverCpuS: 0, clientCpuS: 0, stealShare: NaN, idleShare: NaN, serverWaitS: NaN, clientWaitS: NaN };
   const start = now();
   const wallAtStart = performance.timeOrigin + performance.now();
   const measureFrom = start + WARMUP_S * 1e9;
@@ -367,10 +398,14 @@ async function runPhase(clients: Requester[], workload: Workload, seconds: numbe
   let cpu0 = NaN;
   let clientCpu0: NodeJS.CpuUsage | null = null;
   let machine0: ReturnType<typeof machineCpu> = null;
+  let serverWait0 = NaN;
+  let clientWait0 = NaN;
   const cpuTimer = setTimeout(() => {
     cpu0 = serverPid ? cpuSeconds(serverPid) : NaN;
     clientCpu0 = process.cpuUsage();
     machine0 = machineCpu();
+    serverWait0 = serverPid ? runQueueWaitS(serverPid) : NaN;
+    clientWait0 = runQueueWaitS(process.pid);
   }, WARMUP_S * 1000);
   await Promise.all(
     clients.map(async (c, i) => {
@@ -414,7 +449,12 @@ async function runPhase(clients: Requester[], workload: Workload, seconds: numbe
   if (serverPid) res.serverCpuS = cpuSeconds(serverPid) - cpu0;
   const m0 = machine0 as ReturnType<typeof machineCpu>; // set by the timer above
   const m1 = machineCpu();
-  if (m0 && m1 && m1.total > m0.total) res.stealShare = (m1.steal - m0.steal) / (m1.total - m0.total);
+  if (m0 && m1 && m1.total > m0.total) {
+    res.stealShare = (m1.steal - m0.steal) / (m1.total - m0.total);
+    res.idleShare = (m1.idle - m0.idle) / (m1.total - m0.total);
+  }
+  if (serverPid) res.serverWaitS = runQueueWaitS(serverPid) - serverWait0;
+  res.clientWaitS = runQueueWaitS(process.pid) - clientWait0;
   if (clientCpu0) {
     const d = process.cpuUsage(clientCpu0);
     res.clientCpuS = (d.user + d.system) / 1e6;
@@ -559,13 +599,16 @@ async function main(): Promise<void> {
       Number.isFinite(r.serverCpuS) && r.serverCpuS > 0 ? `${((100 * r.serverCpuS) / r.seconds / 1.0).toFixed(0)}%` : '',
       r.clientCpuS > 0 ? `${((100 * r.clientCpuS) / r.seconds).toFixed(0)}%` : '',
       Number.isFinite(r.stealShare) ? `${(100 * r.stealShare).toFixed(0)}%` : '',
+      Number.isFinite(r.idleShare) ? `${(100 * r.idleShare).toFixed(0)}%` : '',
+      Number.isFinite(r.serverWaitS) ? `${((1000 * r.serverWaitS) / r.seconds).toFixed(0)} ms/s` : '',
+      Number.isFinite(r.clientWaitS) ? `${((1000 * r.clientWaitS) / r.seconds).toFixed(0)} ms/s` : '',
       base ? `${(r.latency.quantile(0.5) / base.latency.quantile(0.5)).toFixed(1)}× / ${(r.latency.quantile(0.99) / base.latency.quantile(0.99)).toFixed(1)}×` : '',
     ];
     const kindRows = (r: PhaseResult) =>
-      [...r.byKind.entries()].map(([k, s]) => [`    ${k === '63' ? '63 patron information' : k === '11' ? '11 checkout' : k === '09' ? '09 checkin' : k === '23' ? '23 patron status + PIN' : k === '17' ? '17 item information' : k}`, '', ms(s.quantile(0.5)), ms(s.quantile(0.99)), ms(s.quantile(0.999)), '', '', '', '']);
+      [...r.byKind.entries()].map(([k, s]) => [`    ${k === '63' ? '63 patron information' : k === '11' ? '11 checkout' : k === '09' ? '09 checkin' : k === '23' ? '23 patron status + PIN' : k === '17' ? '17 item information' : k}`, '', ms(s.quantile(0.5)), ms(s.quantile(0.99)), ms(s.quantile(0.999)), '', '', '', '', '', '', '']);
     console.log(
       `\n${table([
-        ['phase (50 connections unless noted)', 'msg/s', 'p50', 'p99', 'p99.9', 'server CPU', 'client CPU', 'steal', 'vs echo p50 / p99'],
+        ['phase (50 connections unless noted)', 'msg/s', 'p50', 'p99', 'p99.9', 'server CPU', 'client CPU', 'steal', 'idle', 'server wait', 'client wait', 'vs echo p50 / p99'],
         row(`SIP2 paced at ${rate(RATE)}/s`, paced, echoPaced),
         ...kindRows(paced),
         ...(flat && echoFlat ? [row('SIP2 flat out', flat, echoFlat)] : []),
@@ -578,7 +621,9 @@ async function main(): Promise<void> {
       ])}`,
     );
     console.log('(server CPU, client CPU: share of one core used by the server process, all its threads, and by the benchmark\'s clients during the phase;');
-    console.log(` steal: share of the machine's ${cpus().length} cores' time the hypervisor gave to other guests during the phase, from /proc/stat)`);
+    console.log(` steal: share of the machine's ${cpus().length} cores' time the hypervisor gave to other guests during the phase, and idle: the share with`);
+    console.log(' nothing to run, from /proc/stat; server wait, client wait: time the threads of the server, and of the clients, were ready to run but');
+    console.log(' waited for a core, per second of the phase, from /proc/PID/task/*/schedstat: a wait that comes with idle cores is thread placement)');
     const load1 = loadavg()[0]!;
     console.log(
       `machine load average ${load0.toFixed(2)} before, ${load1.toFixed(2)} after (${cpus().length} cores)` +
@@ -595,6 +640,9 @@ async function main(): Promise<void> {
         `(echo p99 ${(echoPaced.latency.quantile(0.99) / 1e6).toFixed(2)} ms at the same rate` +
         (flat ? `; capacity flat out ${rate(perS(flat))} messages/s` : '') +
         (diskPaced ? `; disk commit floor p99 ${(diskPaced.latency.quantile(0.99) / 1e6).toFixed(2)} ms at ${rate(commitRate)} commits/s` : '') +
+        (Number.isFinite(paced.serverWaitS) && Number.isFinite(paced.idleShare)
+          ? `; the server's threads waited ${((1000 * paced.serverWaitS) / paced.seconds).toFixed(0)} ms/s for a core with the machine ${(100 * paced.idleShare).toFixed(0)}% idle`
+          : '') +
         ')',
     );
     const sustained = below.filter(([, b]) => b.latency.quantile(0.99) / 1e6 < TARGET_P99_MS).map(([r]) => r);
