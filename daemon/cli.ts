@@ -12,6 +12,7 @@ import { EngineThread } from './circulation/engine-thread.ts';
 import { availablePresets, loadConfig, redactConfig, type ConfigOverrides, type LoadedConfig } from './config.ts';
 import { createLogger } from './log.ts';
 import { departmentCheck, openDataStore, startDaemon, VERSION } from './main.ts';
+import { vendorHoldHoursOf } from './lockers/config.ts';
 import { BackgroundCheckpointer } from './store/checkpointer.ts';
 import { releaseDurable } from './store/db.ts';
 import { exportData, importData } from './store/import.ts';
@@ -261,6 +262,7 @@ export function buildProgram(): Command {
           language: config.site.language,
           logger,
           isDepartment: departmentCheck(db),
+          lockerHoldHours: vendorHoldHoursOf(config.lockers),
         });
       } catch (e) {
         await thread?.close();

@@ -31,6 +31,7 @@ import { Audit, Auth } from './auth/index.ts';
 import { LockerService } from './lockers/service.ts';
 import { createLockersRouter } from './lockers/http.ts';
 import { LogSmsSender, smtpLockerMailer } from './lockers/notify.ts';
+import { vendorHoldHoursOf } from './lockers/config.ts';
 import { Metrics, metricsRouter } from './metrics.ts';
 import { AdminService } from './http/admin.ts';
 import { PairingService } from './pairing/service.ts';
@@ -284,6 +285,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
           language: config.site.language,
           logger,
           isDepartment: departmentCheck(store.db),
+          lockerHoldHours: vendorHoldHoursOf(config.lockers),
         })
       : null;
     sip2Handle = sip2;

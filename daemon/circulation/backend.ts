@@ -354,7 +354,7 @@ export interface CirculationBackend {
   /** A patron's open reservations for pickup at these places. */
   lockerVendorPatron?(req: { patron: string; pickupPlaces: string[] }, ctx?: RequestContext): Promise<Outcome<LockerPatron>>;
   /** The vendor closed a compartment on a reserved copy: O → W with the locker expiry (§8.3 step 5). */
-  lockerVendorLoad?(req: { item: string; pickupPlace: string }, ctx?: RequestContext): Promise<Outcome<{ hold: LockerHold; alreadyLoaded: boolean }>>;
+  lockerVendorLoad?(req: { item: string; pickupPlace: string; holdHours?: number }, ctx?: RequestContext): Promise<Outcome<{ hold: LockerHold; alreadyLoaded: boolean }>>;
   /** The patron opened the compartment: the loan is recorded and the hold fulfilled (§8.3 step 7). */
   lockerVendorPickup?(req: { patron: string; item: string; pickupPlaces: string[] }, ctx?: RequestContext): Promise<Outcome<LockerPickupResult>>;
   /** Not collected (or cancelled in the vendor's app): the hold closes and the copy moves on (§8.3 step 9). */

@@ -2107,12 +2107,12 @@ export class EmbeddedBackend implements CirculationBackend {
 
   /**
    * SIP2 09 from a locker vendor: staff closed a compartment on a reserved copy, so it goes O → W
-   * with the locker expiry (72 h by default, counted from now: the locker sets it, not čak.;
-   * 001:L102, L4417). Closing it again changes nothing. A copy on loan is refused: a return into a
+   * with the locker expiry (the bank's holdHours, else the preset's 72 h, counted from now: the
+   * locker sets it, not čak.; 001:L102, L4417). Closing it again changes nothing. A copy on loan is refused: a return into a
    * locker is a deposit, not a check-in, until staff scan the item (domain.md §8.4).
    */
   async lockerVendorLoad(
-    req: { item: string; pickupPlace: string },
+    req: { item: string; pickupPlace: string; holdHours?: number },
     ctx: RequestContext = {},
   ): Promise<Outcome<{ hold: import('./backend.ts').LockerHold; alreadyLoaded: boolean }>> {
     return this.run('locker_vendor_load', ctx, () => {
@@ -2133,7 +2133,8 @@ export class EmbeddedBackend implements CirculationBackend {
       }
       if (hold.status === 'W') return { hold: this.vendorHoldView(hold), alreadyLoaded: true };
       const now = this.now(ctx);
-      const expiresAt = new Date(now.getTime() + this.policy.holds.lockerHoldHours * 3_600_000);
+      const hours = req.holdHours !== undefined && Number.isInteger(req.holdHours) && req.holdHours > 0 ? req.holdHours : this.policy.holds.lockerHoldHours;
+      const expiresAt = new Date(now.getTime() + hours * 3_600_000);
       this.q(`UPDATE holds SET status = 'W', ready_at = ?, expires_on = ?, expires_at = ?, processing = 'ready' WHERE id = ?`).run(
         now.toISOString(),
         localDate(expiresAt, this.site.timezone),

@@ -338,7 +338,7 @@ export class EngineThread implements CirculationBackend {
   lockerVendorPatron(req: { patron: string; pickupPlaces: string[] }, ctx?: RequestContext): Promise<Outcome<LockerPatron>> {
     return this.call('lockerVendorPatron', [req, ctx]);
   }
-  lockerVendorLoad(req: { item: string; pickupPlace: string }, ctx?: RequestContext): Promise<Outcome<{ hold: LockerHold; alreadyLoaded: boolean }>> {
+  lockerVendorLoad(req: { item: string; pickupPlace: string; holdHours?: number }, ctx?: RequestContext): Promise<Outcome<{ hold: LockerHold; alreadyLoaded: boolean }>> {
     return this.call('lockerVendorLoad', [req, ctx]);
   }
   lockerVendorPickup(req: { patron: string; item: string; pickupPlaces: string[] }, ctx?: RequestContext): Promise<Outcome<LockerPickupResult>> {

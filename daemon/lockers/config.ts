@@ -108,3 +108,12 @@ export const lockersConfigSchema = z
 
 export type LockersConfig = z.infer<typeof lockersConfigSchema>;
 export type LockerBankConfig = z.infer<typeof lockerBankSchema>;
+
+/**
+ * The holdHours a bank run by the locker vendor sets for its pickup place, for the SIP2 bridge's
+ * load (09) of that place; undefined where the bank leaves it to the preset's lockerHoldHours.
+ */
+export function vendorHoldHoursOf(cfg: LockersConfig): (pickupPlace: string) => number | undefined {
+  const byPlace = new Map(cfg.banks.filter((b) => b.driver === 'vendor' && b.holdHours !== undefined).map((b) => [b.pickupPlace, b.holdHours!]));
+  return (pickupPlace) => byPlace.get(pickupPlace);
+}

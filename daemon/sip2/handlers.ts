@@ -66,6 +66,8 @@ export interface HandlerDeps {
   idleTimeoutS: number;
   /** Is this one of the library's department codes? AP in a check-in moves the return there only then. */
   isDepartment?: (code: string) => boolean;
+  /** A vendor locker bank's own holdHours (lockers config), by its pickup place; undefined: the preset's. */
+  lockerHoldHours?: (pickupPlace: string) => number | undefined;
 }
 
 /** What the server must do besides sending the reply. */
@@ -1092,7 +1094,7 @@ async function lockerLoad(req: Extract<Sip2Request, { code: '09' }>, places: str
     return fail([`AP must be the pickup place code of a locker bank of this account (${places.join(', ')})${place ? `, not ${place}` : ''}. Nothing was recorded.`]);
   }
   if (!deps.backend.lockerVendorLoad) return fail([NO_ENGINE]);
-  const r = await deps.backend.lockerVendorLoad({ item: req.itemIdentifier, pickupPlace: place }, ctxFor(session));
+  const r = await deps.backend.lockerVendorLoad({ item: req.itemIdentifier, pickupPlace: place, holdHours: deps.lockerHoldHours?.(place) }, ctxFor(session));
   if (!r.ok) {
     const what =
       r.details?.situation === 'on_loan'

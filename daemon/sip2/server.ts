@@ -29,6 +29,8 @@ export interface Sip2ServerOptions {
   logger: Logger;
   /** The library's department codes (a check-in's AP is used only when it is one of them). */
   isDepartment?: (code: string) => boolean;
+  /** A vendor locker bank's holdHours by pickup place (vendorHoldHoursOf in daemon/lockers/config.ts). */
+  lockerHoldHours?: (pickupPlace: string) => number | undefined;
 }
 
 export interface Sip2ServerHandle {
@@ -115,6 +117,7 @@ export async function startSip2Server(opts: Sip2ServerOptions): Promise<Sip2Serv
     defaultLanguage: opts.language,
     idleTimeoutS: config.idleTimeoutS,
     ...(opts.isDepartment ? { isDepartment: opts.isDepartment } : {}),
+    ...(opts.lockerHoldHours ? { lockerHoldHours: opts.lockerHoldHours } : {}),
   };
   const open = new Set<Connection>();
   let nextId = 1;

@@ -46,6 +46,8 @@ export async function startSip2Fixture(opts: {
   policy?: Record<string, unknown>;
   preset?: string;
   now?: string;
+  /** A vendor locker bank's holdHours by pickup place, as `kiosk start` passes it from the lockers config. */
+  lockerHoldHours?: (pickupPlace: string) => number | undefined;
 }): Promise<Sip2Fixture> {
   const lib = makeLibrary({ data: opts.data, ...(opts.policy ? { policy: opts.policy } : {}), ...(opts.preset ? { preset: opts.preset } : {}), ...(opts.now ? { now: opts.now } : {}) });
   const logs: string[] = [];
@@ -76,6 +78,7 @@ export async function startSip2Fixture(opts: {
     language: 'en',
     logger: createLogger({ level: 'debug', destination: sink }),
     isDepartment: (code) => !!lib.db.prepare('SELECT 1 FROM departments WHERE code = ?').get(code),
+    ...(opts.lockerHoldHours ? { lockerHoldHours: opts.lockerHoldHours } : {}),
   });
   const clients: Sip2Client[] = [];
   const sockets: Socket[] = [];

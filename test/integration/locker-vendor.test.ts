@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPin } from '../../daemon/circulation/pin.ts';
 import { repoRoot } from '../../daemon/config.ts';
+import { lockersConfigSchema, vendorHoldHoursOf } from '../../daemon/lockers/config.ts';
 import { computeChecksum } from '../../protocols/sip2/index.ts';
 import { baseData } from '../helpers/engine.ts';
 import { account, ACCOUNT_PASSWORD, startSip2Fixture, type Sip2Fixture } from '../helpers/sip2.ts';
@@ -405,6 +406,36 @@ function docWireLines(doc: string, name: string): string[] {
     .split('\n')
     .filter((l) => /^[<>] /.test(l));
 }
+
+describe('a vendor bank with its own holdHours', () => {
+  let bfx: Sip2Fixture;
+  afterAll(async () => bfx?.close());
+
+  it('closing the compartment makes the hold W for the bank\'s 48 hours, not the preset\'s 72', async () => {
+    const lockers = lockersConfigSchema.parse({
+      banks: [
+        { id: 'A', name: 'Locker A', pickupPlace: 'LOCKER-A', driver: 'vendor', holdHours: 48, compartments: [{ number: '01', size: 'M', board: 0, lock: 1 }] },
+        { id: 'B', name: 'Locker B', pickupPlace: 'LOCKER-B', driver: 'vendor', compartments: [{ number: '01', size: 'M', board: 0, lock: 1 }] },
+      ],
+    });
+    bfx = await startSip2Fixture({ data: lockerData(), accounts: [VENDOR], lockerHoldHours: vendorHoldHoursOf(lockers) });
+    const client = await VendorClient.open(bfx.server.port);
+    try {
+      expect(await client.send(`9300CNlocker|CO${ACCOUNT_PASSWORD}|`)).toBe('941AY0AZFDFD');
+      const load = await client.send(`09N${T}${T}APLOCKER-A|AO${AO}|ABB5|AC|`);
+      expect(fields(load, 24).CM).toEqual(['20260304    100000']);
+      expect(fields(load, 24).AF).toEqual(['Loaded: waiting in LOCKER-A for Novak, A. until 2026-03-04 10:00.']);
+      const h = bfx.lib.db
+        .prepare(`SELECT h.expires_at FROM holds h JOIN items i ON i.id = h.assigned_item_id WHERE i.barcode = 'B5'`)
+        .get() as { expires_at: string };
+      expect(h.expires_at).toBe('2026-03-04T09:00:00.000Z'); // 48 h after the close (10:00 CET)
+    } finally {
+      client.close();
+    }
+    // A bank without its own holdHours keeps the preset's.
+    expect(vendorHoldHoursOf(lockers)('LOCKER-B')).toBeUndefined();
+  });
+});
 
 describe('docs/locker-vendor.md examples', () => {
   let dfx: Sip2Fixture;
