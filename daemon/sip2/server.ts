@@ -151,7 +151,7 @@ export async function startSip2Server(opts: Sip2ServerOptions): Promise<Sip2Serv
     if (!result.ok) {
       if (isChecksumFailure(result) || (result.commandCode && result.errors.some((e) => e.code === 'missing-checksum'))) {
         // 96 "send it again" goes out with only AZ; it is not a reply a 97 would repeat.
-        send(c, encode({ code: '96' }, { charset: wire.charset, terminator: wire.terminator, errorDetection: wire.errorDetection !== 'off' }).bytes, false);
+        send(c, requestResend(wire), false);
         return;
       }
       log.warn({ conn: c.id, errors: result.errors.map((e) => e.code), command: result.commandCode }, 'sip2 message not understood');
@@ -162,7 +162,7 @@ export async function startSip2Server(opts: Sip2ServerOptions): Promise<Sip2Serv
       }
       if (result.commandCode === '97') {
         // A 97 with something after it is still a request to resend.
-        send(c, c.lastReply ?? encode({ code: '96' }, { charset: wire.charset, terminator: wire.terminator, errorDetection: wire.errorDetection !== 'off' }).bytes, !!c.lastReply);
+        resendLast(c, wire);
         return;
       }
       // A known request that could not be read still gets its one reply: refused, saying why (AF).
@@ -176,8 +176,7 @@ export async function startSip2Server(opts: Sip2ServerOptions): Promise<Sip2Serv
     }
     const msg = result.message;
     if (msg.code === '97') {
-      if (c.lastReply) send(c, c.lastReply);
-      else send(c, encode({ code: '96' }, { charset: wire.charset, terminator: wire.terminator, errorDetection: wire.errorDetection !== 'off' }).bytes, false);
+      resendLast(c, wire);
       return;
     }
     if (!('patronIdentifier' in msg) && !('itemIdentifier' in msg) && msg.code !== '93' && msg.code !== '99') {
@@ -205,6 +204,16 @@ export async function startSip2Server(opts: Sip2ServerOptions): Promise<Sip2Serv
       logTransaction(c, msg.code, out.reply as Sip2Response);
     }
     if (out.close) closeConn(c, out.close);
+  };
+
+  /** 96, "send it again": only AZ with error detection (reference §3). */
+  const requestResend = (wire: Wire) =>
+    encode({ code: '96' }, { charset: wire.charset, terminator: wire.terminator, errorDetection: wire.errorDetection !== 'off' }).bytes;
+
+  /** 97: the last reply again, byte for byte, or 96 when nothing was sent yet. */
+  const resendLast = (c: Connection, wire: Wire) => {
+    if (c.lastReply) send(c, c.lastReply);
+    else send(c, requestResend(wire), false);
   };
 
   const sendReply = (c: Connection, reply: Sip2Response, sequenceNumber: number | null, requestHadChecksum: boolean) => {
