@@ -2108,8 +2108,9 @@ export class EmbeddedBackend implements CirculationBackend {
   /**
    * SIP2 09 from a locker vendor: staff closed a compartment on a reserved copy, so it goes O → W
    * with the locker expiry (the bank's holdHours, else the preset's 72 h, counted from now: the
-   * locker sets it, not čak.; 001:L102, L4417). Closing it again changes nothing. A copy on loan is refused: a return into a
-   * locker is a deposit, not a check-in, until staff scan the item (domain.md §8.4).
+   * locker sets it, not čak.; 001:L102, L4417). Closing it again changes nothing. A copy on loan is
+   * refused: a return into a locker is a deposit, not a check-in, until staff scan the item
+   * (domain.md §8.4).
    */
   async lockerVendorLoad(
     req: { item: string; pickupPlace: string; holdHours?: number },

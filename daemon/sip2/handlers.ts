@@ -157,7 +157,7 @@ export async function handleRequest(req: Sip2Request, session: Sip2Session, deps
   }
   if (!allowed(account, req.code)) {
     const reply = notAllowed(req, account, deps);
-    return reply ? { reply } : { reply: null, close: `message ${req.code} not allowed for account ${account.user}` };
+    return reply ? { reply } : notAllowedClose(req.code, account);
   }
   if (account.lockerPickupPlaces?.length) {
     const reply = await lockerVendorRequest(req, session, deps);
@@ -242,27 +242,31 @@ function notAllowed(req: Sip2Request, account: Sip2Account, deps: HandlerDeps): 
   return refusalOf(req.code, patron, item, account, deps, [`Message ${req.code} is not enabled for this account.`]);
 }
 
+/** A message the account may not send and that has no refusal of its own (99): the connection ends. */
+function notAllowedClose(code: string, account: Sip2Account): HandlerResult {
+  return { reply: null, close: `message ${code} not allowed for account ${account.user}` };
+}
+
+/** 94 not OK; the third refused login on a connection also ends it (as Evergreen and Koha do). */
+function refusedLogin(session: Sip2Session): HandlerResult {
+  session.failedLogins++;
+  return { reply: { code: '94', ok: false }, ...(session.failedLogins >= 3 ? { close: 'three refused logins' } : {}) };
+}
+
 /**
- * The reply to a message of a known request code that could not be decoded (a fixed part too short,
- * a required field missing, an unreadable date, …; `errors` are the codec's, in order). Every
- * recognised command gets exactly one reply (reference §1), so the client is not left waiting for
- * its timeout: the command's own response, refused, with the reason in its screen message (AF) and
- * the patron (AA) and item (AB) it named, where they could be read from `text`. 93 is a refused
- * login (it counts towards the three that end a connection); 99 gets the ordinary 98, which does
- * not depend on what the 99 said. Null: nothing to answer (97 and the response codes are the
- * server's business; a 99 the account may not send closes, as a well-formed one does).
+ * The reply to a message with a request's command code that the codec could not decode (a fixed
+ * part too short to line up its fields, a hold mode other than + - *; `errors` are the codec's).
+ * Every recognised command gets exactly one reply (reference §1), so the client is not left waiting
+ * for its timeout: the command's own response, refused, with the reason in its screen message (AF)
+ * and the patron (AA) and item (AB) it named, where they could be read from `text`. 93 is a refused
+ * login; 99 gets the ordinary 98, which does not depend on what the 99 said. `reply: null` and no
+ * close: nothing to answer (not logged in, a response code, an unknown code; 97 is the server's).
  */
 export async function malformedRequest(code: string, text: string, errors: readonly { message: string }[], session: Sip2Session, deps: HandlerDeps): Promise<HandlerResult> {
   const account = session.account;
-  if (!account || !(code in RESPONSE_CODE_FOR)) return { reply: null };
-  if (code === '93') {
-    session.failedLogins++;
-    return { reply: { code: '94', ok: false }, ...(session.failedLogins >= 3 ? { close: 'three refused logins' } : {}) };
-  }
-  if (code === '99') {
-    if (!allowed(account, '99')) return { reply: null, close: `message 99 not allowed for account ${account.user}` };
-    return { reply: await acsStatus(deps, account) };
-  }
+  if (!account || code === '97' || !(code in RESPONSE_CODE_FOR)) return { reply: null };
+  if (code === '93') return refusedLogin(session);
+  if (code === '99') return allowed(account, '99') ? { reply: await acsStatus(deps, account) } : notAllowedClose('99', account);
   const why = errors.map((e) => e.message).join('; ') || 'it is not a valid SIP2 message';
   const reply = refusalOf(code, fieldIn(text, 'AA'), fieldIn(text, 'AB'), account, deps, [`Message ${code} could not be read: ${why}.`]);
   return { reply };
@@ -341,9 +345,7 @@ async function login(req: Extract<Sip2Request, { code: '93' }>, session: Sip2Ses
     session.failedLogins = 0;
     return { reply: { code: '94', ok: true } };
   }
-  session.failedLogins++;
-  // Three refused logins end the connection (as Evergreen and Koha do).
-  return { reply: { code: '94', ok: false }, ...(session.failedLogins >= 3 ? { close: 'three refused logins' } : {}) };
+  return refusedLogin(session);
 }
 
 async function acsStatus(deps: HandlerDeps, account: Sip2Account | null): Promise<AcsStatusResponse> {

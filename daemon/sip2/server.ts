@@ -12,7 +12,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Config, Sip2Account } from '../../config/schema.ts';
 import type { KioskLanguage } from '../../protocols/kiosk-api/reasons.ts';
-import { decode, decodeCharset, encode, isChecksumFailure, RESPONSE_CODE_FOR, isRetransmission, maskWire, Sip2Framer, type Sip2Response } from '../../protocols/sip2/index.ts';
+import { decode, decodeCharset, encode, isChecksumFailure, isRetransmission, maskWire, Sip2Framer, type Sip2Response } from '../../protocols/sip2/index.ts';
 import type { Clock } from '../clock.ts';
 import type { CirculationBackend } from '../circulation/backend.ts';
 import { handleRequest, malformedRequest, type HandlerDeps, type Sip2Session } from './handlers.ts';
@@ -166,12 +166,14 @@ export async function startSip2Server(opts: Sip2ServerOptions): Promise<Sip2Serv
         return;
       }
       // A known request that could not be read still gets its one reply: refused, saying why (AF).
-      if (result.commandCode !== null && result.commandCode in RESPONSE_CODE_FOR) {
+      // Unknown commands and response codes get none (reference §1).
+      if (result.commandCode === null) return;
+      const out = await malformedRequest(result.commandCode, decodeCharset(bytes, wire.charset), result.errors, c.session, deps);
+      if (out.reply) {
         c.lastRequest = { sequenceNumber: result.sequenceNumber, checksum: result.checksum };
-        const out = await malformedRequest(result.commandCode, decodeCharset(bytes, wire.charset), result.errors, c.session, deps);
-        if (out.reply) sendReply(c, out.reply, result.sequenceNumber, result.checksum !== null);
-        if (out.close) closeConn(c, out.close);
+        sendReply(c, out.reply, result.sequenceNumber, result.checksum !== null);
       }
+      if (out.close) closeConn(c, out.close);
       return;
     }
     const msg = result.message;
