@@ -214,12 +214,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         if (st.state === 'offline') pad.clear();
       });
     }
+    // One SMTP transport for e-mailed receipts (kiosk and desk); null when none is configured.
+    const mailer = makeMailer(config);
     const station = new Station({
       backend,
       pad,
       rfid: () => deviceManager.rfid() ?? null,
       printer: () => deviceManager.printer() ?? null,
-      mailer: makeMailer(config),
+      mailer,
       clock,
       logger: logger.child({ component: 'station' }),
       site: { name: config.site.name, department: config.site.department, language: config.site.language, timezone: config.site.timezone },
@@ -235,6 +237,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       libraryName: config.site.name,
       currency: policy.currency,
       locale: { en: 'en-GB', sl: 'sl-SI', lv: 'lv-LV', hu: 'hu-HU' },
+      emailReceipts: mailer !== null,
     };
     const deviceViews = (): DeviceView[] =>
       deviceManager.list().map((d) => ({ id: d.id, kind: d.kind, model: d.model, state: d.state, reason: d.reason }));
@@ -346,7 +349,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       db: store.db,
       backend,
       devices: deviceManager,
-      mailer: makeMailer(config),
+      mailer,
       clock,
       logger: logger.child({ component: 'desk' }),
       config: config.desk,

@@ -181,6 +181,7 @@ export const defaultUiConfig: UiConfig = {
   currency: 'EUR',
   locale: { en: 'en-GB', sl: 'sl-SI', lv: 'lv-LV', hu: 'hu-HU' },
   locker: false,
+  emailReceipts: false,
 };
 
 const defaultPrefs: Prefs = { highContrast: false, largeText: false, muted: false };
@@ -205,6 +206,11 @@ export function readerOffline(c: Pick<KioskContext, 'devices' | 'pad'>): boolean
 export function printerAvailable(c: Pick<KioskContext, 'devices'>): boolean {
   const d = deviceOf(c, 'printer');
   return d !== undefined && (d.state === 'ready' || d.state === 'degraded');
+}
+
+/** A receipt can be e-mailed: the station has SMTP and the patron (or, for a pickup by code, the holds' owner) an address. */
+export function emailAvailable(c: Pick<KioskContext, 'config' | 'patron' | 'pickup'>): boolean {
+  return c.config.emailReceipts === true && (!!c.patron?.hasEmail || !!c.pickup?.patron?.hasEmail);
 }
 
 export function rowsFor(c: Pick<KioskContext, 'rows'>, mode: ItemMode): ItemRow[] {

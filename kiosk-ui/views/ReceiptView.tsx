@@ -1,4 +1,4 @@
-import { printerAvailable } from '../machines/kiosk.machine.ts';
+import { emailAvailable, printerAvailable } from '../machines/kiosk.machine.ts';
 import { ScreenHeading, useKiosk } from './common.tsx';
 
 /** Print, e-mail or no receipt; what cannot work (printer offline, no e-mail) is not offered. */
@@ -6,7 +6,7 @@ export function ReceiptView({ sending }: { sending: boolean }) {
   const { ctx, send, i } = useKiosk();
   const canPrint = printerAvailable(ctx);
   // A pickup by code may e-mail the receipt to the patron whose holds they were (not shown here).
-  const canEmail = !!ctx.patron?.hasEmail || !!ctx.pickup?.patron?.hasEmail;
+  const canEmail = emailAvailable(ctx);
   return (
     <section className="screen receipt">
       <ScreenHeading>{i.t('receipt.title')}</ScreenHeading>

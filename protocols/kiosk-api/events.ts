@@ -109,6 +109,11 @@ export interface UiConfig {
    * (pickup code or card + PIN). Absent means no locker.
    */
   locker?: boolean;
+  /**
+   * Receipts can be e-mailed from this station (SMTP is configured): the kiosk offers "Send by
+   * e-mail" to a patron with an address on file. Absent means no e-mail.
+   */
+  emailReceipts?: boolean;
 }
 
 export interface BackendView {

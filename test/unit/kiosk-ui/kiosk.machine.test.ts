@@ -3,8 +3,8 @@
  * link replaced by a recorder (commands out) and the test playing the daemon (facts and results in).
  */
 import { describe, expect, it } from 'vitest';
-import { GOODBYE_MS, hasReceiptContent, readerOffline, rowsFor, waitingKits } from '../../../kiosk-ui/machines/kiosk.machine.ts';
-import { card, item, kioskState, kit, login, outcome, pad, patron, startKiosk } from './fixtures.ts';
+import { emailAvailable, GOODBYE_MS, hasReceiptContent, readerOffline, rowsFor, waitingKits } from '../../../kiosk-ui/machines/kiosk.machine.ts';
+import { card, item, kioskState, kit, login, outcome, pad, patron, startKiosk, uiConfig } from './fixtures.ts';
 
 const screen = (k: ReturnType<typeof startKiosk>) => k.snap().value;
 
@@ -257,6 +257,21 @@ describe('receipt and goodbye', () => {
     k.send({ type: 'receipt.result', seq: k.ctx().seq, result: { ok: false, error: { code: 'printer_paper_out', messageKey: 'printer.paper_out' } } });
     expect(k.snap().matches({ session: { flow: { receipt: 'choosing' } } })).toBe(true);
     expect(k.ctx().receiptError?.code).toBe('printer_paper_out');
+  });
+
+  it('e-mail is offered only when the station can send it (SMTP) and the patron has an address', () => {
+    const withSmtp = kioskState({ config: { ...uiConfig, emailReceipts: true } });
+    const a = startKiosk({ state: withSmtp });
+    login(a);
+    expect(emailAvailable(a.ctx())).toBe(true);
+    const b = startKiosk({ state: withSmtp });
+    login(b, { hasEmail: false });
+    expect(emailAvailable(b.ctx())).toBe(false);
+    // No SMTP at this station: a patron with an address is not offered a button that can only fail.
+    const c = startKiosk();
+    login(c);
+    expect(c.ctx().patron?.hasEmail).toBe(true);
+    expect(emailAvailable(c.ctx())).toBe(false);
   });
 
   it('nothing done: finishing skips the receipt', () => {
