@@ -6,12 +6,12 @@
  * before the caller is told it happened; a failure midway leaves nothing behind. Time comes from the injected
  * Clock (or from ctx.at for offline replays), never from the system clock.
  */
-import type { Statement } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { Policy } from '../../config/schema.ts';
 import { messageKey, reasonText, type KioskLanguage, type ReasonCode } from '../../protocols/kiosk-api/reasons.ts';
 import type { Clock } from '../clock.ts';
 import { durable, type Db } from '../store/db.ts';
+import { prepareRows, type RowStatement } from '../store/rows.ts';
 import type {
   BackendStatus,
   CancelHoldRequest,
@@ -165,7 +165,7 @@ export class EmbeddedBackend implements CirculationBackend {
   private readonly clock: Clock;
   private readonly site: SiteInfo;
   private readonly log: Logger | undefined;
-  private readonly stmts = new Map<string, Statement>();
+  private readonly stmts = new Map<string, RowStatement>();
   /**
    * One better-sqlite3 transaction wrapper for every request: `inTransaction(fn)` runs fn in a
    * transaction (a savepoint when one is open), `.immediate(fn)` with the write lock taken first.
@@ -221,9 +221,9 @@ export class EmbeddedBackend implements CirculationBackend {
 
   // ---------------------------------------------------------------- plumbing
 
-  private q(sql: string): Statement {
+  private q(sql: string): RowStatement {
     let s = this.stmts.get(sql);
-    if (!s) this.stmts.set(sql, (s = this.db.prepare(sql)));
+    if (!s) this.stmts.set(sql, (s = prepareRows(this.db, sql)));
     return s;
   }
 
@@ -1033,11 +1033,12 @@ export class EmbeddedBackend implements CirculationBackend {
 
   async checkin(req: CheckinRequest, ctx: RequestContext = {}): Promise<Outcome<CheckinResult>> {
     return this.run('checkin', ctx, () => {
-      const r = this.doCheckin(req, ctx, false);
-      const it = this.findItem(req.item);
-      return it
-        ? { ...r, itemDetails: { title: it.title, department: it.department, materialType: it.material_type, callNumber: it.call_number } }
-        : r;
+      const found: { item?: ItemRow } = {};
+      const r = this.doCheckin(req, ctx, false, found);
+      // The item as doCheckin read it (a return changes none of these), completed in place, not spread.
+      const it = found.item!;
+      r.itemDetails = { title: it.title, department: it.department, materialType: it.material_type, callNumber: it.call_number };
+      return r;
     });
   }
 
@@ -1054,10 +1055,12 @@ export class EmbeddedBackend implements CirculationBackend {
     return { ...this.shelfRouting(), destination: 'staff', note };
   }
 
-  private doCheckin(req: CheckinRequest, ctx: RequestContext, withHold: boolean): CheckinResult {
+  /** `found.item` is set to the item's row once it is known (checkin adds its details to the reply). */
+  private doCheckin(req: CheckinRequest, ctx: RequestContext, withHold: boolean, found?: { item?: ItemRow }): CheckinResult {
     const lang = this.lang(ctx);
     const item = this.findItem(req.item);
     if (!item) this.refuse('unknown_item', lang, { item: req.item });
+    if (found) found.item = item;
     const today = this.today(ctx);
     const dept = this.dept(ctx);
     const channel = ctx.channel ?? 'self';
