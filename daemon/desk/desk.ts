@@ -44,14 +44,6 @@ import {
 } from './document.ts';
 import { CLOSING_TEXTS, deskTexts } from './texts.ts';
 
-/** The station's Mailer, with attachments (nodemailer takes them as given; main.ts's mailer passes them on). */
-export type DocumentMail = Parameters<Mailer['send']>[0] & {
-  attachments?: Array<{ filename: string; content: Buffer; contentType: string }>;
-};
-export interface DocumentMailer {
-  send(mail: DocumentMail): Promise<void>;
-}
-
 export interface DeskDevices {
   signature(id?: string): SignatureTablet | undefined;
   printer(id?: string): ReceiptPrinter | undefined;
@@ -62,7 +54,7 @@ export interface DeskOptions {
   db: Db;
   backend: CirculationBackend;
   devices: DeskDevices;
-  mailer: DocumentMailer | null;
+  mailer: Mailer | null;
   clock: Clock;
   logger: Logger;
   config: DeskConfig;

@@ -31,8 +31,17 @@ import type { Clock } from '../clock.ts';
 import type { CirculationBackend, PatronSummary, Refusal, Routing } from '../circulation/backend.ts';
 import type { PadModel } from './pad.ts';
 
+/** An e-mail as the station and the desk send it; nodemailer takes the attachments as given. */
+export interface Mail {
+  to: string;
+  subject: string;
+  html: string;
+  text: string;
+  attachments?: Array<{ filename: string; content: Buffer; contentType: string }>;
+}
+
 export interface Mailer {
-  send(mail: { to: string; subject: string; html: string; text: string }): Promise<void>;
+  send(mail: Mail): Promise<void>;
 }
 
 export interface StationOptions {
