@@ -30,7 +30,7 @@ import { importData, isStoreEmpty } from './store/import.ts';
 import { Audit, Auth } from './auth/index.ts';
 import { LockerService } from './lockers/service.ts';
 import { createLockersRouter } from './lockers/http.ts';
-import { LogSmsSender, smtpLockerMailer } from './lockers/notify.ts';
+import { makeSmsSender, smtpLockerMailer } from './lockers/notify.ts';
 import { vendorHoldHoursOf } from './lockers/config.ts';
 import { Metrics, metricsRouter } from './metrics.ts';
 import { AdminService } from './http/admin.ts';
@@ -386,7 +386,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         site: { name: config.site.name, timezone: config.site.timezone, language: config.site.language },
         controller: (bank) => (bank.device ? (deviceManager.locker(bank.device) ?? null) : null),
         mailer: config.kiosk.smtp ? smtpLockerMailer(config.kiosk.smtp) : null,
-        sms: new LogSmsSender(lockerLog),
+        sms: makeSmsSender(config.lockers.sms, lockerLog),
       });
       lockersHandle = lockers;
       lockers.start();

@@ -11,7 +11,7 @@
  *         holdHours: 72               # default: the preset's policy.holds.lockerHoldHours (001:L102)
  *         compartments:
  *           - { number: "01", size: S, board: 0, lock: 1 }
- *     sms: { kind: log }
+ *     sms: { kind: log }            # or { kind: http, url: https://sms.example/send, tokenEnv: SMS_TOKEN, from: Library }
  *     leftOpenAlertS: 60
  *     expiryIntervalS: 600
  *     itemSizes: { default: S, materialTypes: { game: L } }
@@ -73,8 +73,25 @@ export const lockerBankSchema = z
     });
   });
 
-/** How a pickup notice goes out by SMS. `log` writes it to the log with the number masked (a demo and test sender). */
-const smsSchema = z.discriminatedUnion('kind', [z.object({ kind: z.literal('log') }).strict()]);
+/**
+ * How a pickup notice goes out by SMS. `log` writes it to the log with the number masked (a demo and
+ * test sender). `http` POSTs it as JSON {to, text, from?} to the library's SMS gateway (notify.ts).
+ */
+const smsSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('log') }).strict(),
+  z
+    .object({
+      kind: z.literal('http'),
+      url: z.string().refine((u) => /^https?:\/\/[^/\s]+/.test(u) && URL.canParse(u), 'the SMS gateway URL must be an http:// or https:// address'),
+      /** The name of an environment variable holding the gateway's bearer token (never the token itself). */
+      tokenEnv: z.string().min(1).optional(),
+      /** The sender name or number, for gateways that take one. */
+      from: z.string().min(1).optional(),
+      /** A gateway that has not answered by then has failed (the notice is logged as not sent). */
+      timeoutS: z.number().min(1).max(120).default(10),
+    })
+    .strict(),
+]);
 
 export const lockersConfigSchema = z
   .object({

@@ -9,6 +9,7 @@ import QRCode from 'qrcode';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/schema.ts';
 import { formatPickupCode } from './codes.ts';
+import type { LockersConfig } from './config.ts';
 
 export type NoticeLanguage = 'en' | 'sl' | 'lv' | 'hu';
 
@@ -51,6 +52,53 @@ export class LogSmsSender implements SmsSender {
     if (this.sent.length > 50) this.sent.shift();
     this.log.info(`SMS to ${maskPhone(to)}: ${text}`);
   }
+}
+
+/**
+ * A library's SMS gateway over HTTP (`sms: {kind: http, url, tokenEnv, from, timeoutS}`): each notice
+ * is one POST of `{"to": "+38640222333", "text": "…", "from": "…"}` as JSON, with
+ * `Authorization: Bearer <token>` when tokenEnv names a set variable. Any 2xx answer is sent; anything
+ * else, no answer within timeoutS, or no connection is an error the locker service logs as a notice
+ * not sent. Neither the text (it holds the pickup code) nor the URL's path and query (gateways put
+ * keys there) nor the token reach the log: only the masked number and the gateway's host.
+ */
+export class HttpSmsSender implements SmsSender {
+  private readonly host: string;
+
+  constructor(
+    private readonly o: { url: string; token?: string; from?: string; timeoutS: number },
+    private readonly log: Logger,
+  ) {
+    this.host = new URL(o.url).host;
+  }
+
+  async send(to: string, text: string): Promise<void> {
+    let res: Response;
+    try {
+      res = await fetch(this.o.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(this.o.token ? { authorization: `Bearer ${this.o.token}` } : {}) },
+        body: JSON.stringify({ to, text, ...(this.o.from ? { from: this.o.from } : {}) }),
+        signal: AbortSignal.timeout(this.o.timeoutS * 1000),
+      });
+    } catch (e) {
+      const err = e as Error & { cause?: { code?: string; message?: string } };
+      if (err.name === 'TimeoutError') throw new Error(`the SMS gateway ${this.host} did not answer within ${this.o.timeoutS} s`);
+      throw new Error(`the SMS gateway ${this.host} could not be reached: ${err.cause?.code ?? err.cause?.message ?? err.message}`);
+    }
+    // The gateway's own words, shortened, say why it refused (quota, bad number …).
+    const body = (await res.text().catch(() => '')).replace(/\s+/g, ' ').trim().slice(0, 200);
+    if (!res.ok) throw new Error(`the SMS gateway ${this.host} answered HTTP ${res.status}${body ? `: ${body}` : ''}`);
+    this.log.info(`SMS to ${maskPhone(to)} handed to the gateway ${this.host} (HTTP ${res.status})`);
+  }
+}
+
+/** The configured sender; a tokenEnv that names an unset variable is said at start, not at the first notice. */
+export function makeSmsSender(cfg: LockersConfig['sms'], log: Logger, env: NodeJS.ProcessEnv = process.env): SmsSender {
+  if (cfg.kind === 'log') return new LogSmsSender(log);
+  const token = cfg.tokenEnv ? env[cfg.tokenEnv] : undefined;
+  if (cfg.tokenEnv && !token) log.warn(`lockers.sms.tokenEnv names ${cfg.tokenEnv}, which is not set: the SMS gateway is called without a token`);
+  return new HttpSmsSender({ url: cfg.url, token, from: cfg.from, timeoutS: cfg.timeoutS }, log);
 }
 
 /** SMTP through the same `kiosk.smtp` settings the station's e-mailed receipts use. */
