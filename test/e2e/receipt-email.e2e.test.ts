@@ -5,40 +5,26 @@
  * message that reached the SMTP server is addressed to the patron and lists the loan.
  */
 import type { Browser } from 'playwright-core';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { axeScan, chromiumAvailable, ensureUiBuilt, launchChromium, loginWithCard, openKiosk, waitOutcome, type E2eKiosk, startE2eKiosk } from './harness.ts';
+import { startSmtpServer, type TestSmtp } from '../helpers/smtp.ts';
 
 describe.skipIf(!chromiumAvailable())('an e-mailed receipt at the kiosk in Chromium', () => {
   let kiosk: E2eKiosk;
   let browser: Browser;
-  let smtp: SMTPServer;
-  const received: Array<{ to: string[]; data: string }> = [];
+  let smtp: TestSmtp;
 
   beforeAll(async () => {
     await ensureUiBuilt();
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      onData(stream, session, cb) {
-        let data = '';
-        stream.on('data', (d: Buffer) => (data += d.toString()));
-        stream.on('end', () => {
-          received.push({ to: session.envelope.rcptTo.map((r) => r.address), data });
-          cb();
-        });
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', () => resolve()));
-    const port = (smtp.server.address() as { port: number }).port;
-    kiosk = await startE2eKiosk({ kiosk: { smtp: { host: '127.0.0.1', port, secure: false, from: 'kiosk@library.example' } } });
+    smtp = await startSmtpServer();
+    kiosk = await startE2eKiosk({ kiosk: { smtp: { host: '127.0.0.1', port: smtp.port, secure: false, from: 'kiosk@library.example' } } });
     browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
     await kiosk?.close();
-    await new Promise<void>((resolve) => (smtp ? smtp.close(() => resolve()) : resolve()));
+    await smtp?.close();
   });
 
   it('offers "Send by e-mail", sends the receipt to the patron and says so', async () => {
@@ -53,11 +39,11 @@ describe.skipIf(!chromiumAvailable())('an e-mailed receipt at the kiosk in Chrom
     await p.getByRole('button', { name: 'Send by e-mail' }).click();
     await p.locator('[data-screen="goodbye"]').waitFor({ timeout: 10_000 });
     expect(await p.locator('main').innerText()).toContain('Your receipt has been sent by e-mail.');
-    expect(received).toHaveLength(1);
-    expect(received[0]!.to).toEqual(['sarah.mitchell@example.org']);
-    expect(received[0]!.data).toMatch(/^From: kiosk@library\.example/m);
-    expect(received[0]!.data).toMatch(/^To: sarah\.mitchell@example\.org/m);
-    expect(received[0]!.data).toContain('Poezije');
+    expect(smtp.mails).toHaveLength(1);
+    expect(smtp.recipients[0]).toEqual(['sarah.mitchell@example.org']);
+    expect(smtp.mails[0]).toMatch(/^From: kiosk@library\.example/m);
+    expect(smtp.mails[0]).toMatch(/^To: sarah\.mitchell@example\.org/m);
+    expect(smtp.mails[0]).toContain('Poezije');
     // Nothing was printed: the patron chose e-mail.
     expect(kiosk.sim.printer.receipts()).toHaveLength(0);
     await p.close();

@@ -7,7 +7,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../daemon/clock.ts';
 import { loadConfig } from '../../daemon/config.ts';
@@ -15,6 +14,7 @@ import { createLogger } from '../../daemon/log.ts';
 import { startDaemon, type Daemon } from '../../daemon/main.ts';
 import type { SimulatorApi } from '../../daemon/devices/simulator-api.ts';
 import { inspectPdf } from '../../protocols/pdf/index.ts';
+import { startSmtpServer, type TestSmtp } from '../helpers/smtp.ts';
 
 interface Running {
   daemon: Daemon;
@@ -84,32 +84,17 @@ async function outcome(r: Running, id: string) {
   return polled.json.data;
 }
 
-const mails: Array<{ to: string; raw: string }> = [];
-let smtp: SMTPServer;
-let smtpPort = 0;
+let smtp: TestSmtp;
 let desk: Running | undefined;
 
 beforeAll(async () => {
-  smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    onData(stream, session, cb) {
-      let raw = '';
-      stream.on('data', (c: Buffer) => (raw += c.toString('latin1')));
-      stream.on('end', () => {
-        mails.push({ to: session.envelope.rcptTo.map((a) => a.address).join(','), raw });
-        cb();
-      });
-    },
-  });
-  await new Promise<void>((res) => smtp.listen(0, '127.0.0.1', () => res()));
-  smtpPort = (smtp.server.address() as { port: number }).port;
-  desk = await start(`kiosk:\n  smtp: { host: 127.0.0.1, port: ${smtpPort}, secure: false, from: "knjiznica@example.org" }\n`);
+  smtp = await startSmtpServer();
+  desk = await start(`kiosk:\n  smtp: { host: 127.0.0.1, port: ${smtp.port}, secure: false, from: "knjiznica@example.org" }\n`);
 }, 60_000);
 
 afterAll(async () => {
   await stop(desk);
-  await new Promise<void>((res) => smtp.close(() => res()));
+  await smtp?.close();
 });
 
 describe('access', () => {
@@ -138,7 +123,8 @@ describe('enrolment form on the signature tablet', () => {
     expect(s.pages[0]).not.toContain('Datum rojstva'); // no birth date recorded: the line is hidden (§9.3)
     expect(s.pages[0]).not.toContain('Telefon');
 
-    mails.length = 0;
+    smtp.mails.length = 0;
+    smtp.recipients.length = 0;
     await r.sim.tablet.signAndConfirm();
     const done = await outcome(r, s.id);
     expect(done.status).toBe('signed');
@@ -166,10 +152,10 @@ describe('enrolment form on the signature tablet', () => {
     const ink = [...images[0]!.pixels].filter((v) => v < 128).length;
     expect(ink).toBeGreaterThan(50); // the sample signature's strokes are in the image
 
-    await waitFor(() => mails.length > 0, 'the e-mail');
-    expect(mails[0]!.to).toBe('ana.novak@example.org');
-    expect(mails[0]!.raw).toMatch(/Content-Type: application\/pdf/i);
-    expect(mails[0]!.raw).toContain('vpisnica-0100001');
+    await waitFor(() => smtp.mails.length > 0, 'the e-mail');
+    expect(smtp.recipients[0]).toEqual(['ana.novak@example.org']);
+    expect(smtp.mails[0]).toMatch(/Content-Type: application\/pdf/i);
+    expect(smtp.mails[0]).toContain('vpisnica-0100001');
 
     const audit = r.daemon.db.prepare("SELECT actor, outcome FROM audit_log WHERE action = 'desk.sign.enrolment' AND target = '0100001'").all();
     expect(audit).toEqual([{ actor: 'staff', outcome: 'ok' }]);

@@ -14,7 +14,6 @@ import { createLogger } from '../../daemon/log.ts';
 import { startDaemon } from '../../daemon/main.ts';
 import { loginCookie } from '../helpers/staff.ts';
 import pino from 'pino';
-import { SMTPServer } from 'smtp-server';
 import { KerongCuLocker } from '../../drivers/locker/kerong-cu.driver.ts';
 import { KerongCuSimulator } from '../../drivers/locker/kerong-cu.simulator.ts';
 import { lockersConfigSchema } from '../../daemon/lockers/config.ts';
@@ -22,6 +21,7 @@ import { LockerService, type LockerAlert, type PickupOutcome } from '../../daemo
 import { LogSmsSender, smtpLockerMailer } from '../../daemon/lockers/notify.ts';
 import { hashPickupCode } from '../../daemon/lockers/codes.ts';
 import { baseData, makeLibrary, PIN_1234_HASH, type TestLibrary } from '../helpers/engine.ts';
+import { startSmtpServer } from '../helpers/smtp.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -79,22 +79,8 @@ async function rig(opts: { holdHours?: number } = {}): Promise<Rig> {
   });
   cleanups.push(() => lib.close());
 
-  const received: string[] = [];
-  const smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    onData(stream, _session, cb) {
-      let s = '';
-      stream.on('data', (d: Buffer) => (s += d.toString()));
-      stream.on('end', () => {
-        received.push(s);
-        cb();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', () => resolve()));
-  const port = (smtp.server.address() as { port: number }).port;
-  cleanups.push(() => new Promise<void>((resolve) => smtp.close(() => resolve())));
+  const smtp = await startSmtpServer();
+  cleanups.push(() => smtp.close());
 
   const sim = new KerongCuSimulator({ path: `/dev/sim-locker-test-${++simCount}`, boards: [{ address: 0, doors: 4 }], replyDelayMs: 1 });
   const driver = new KerongCuLocker({ id: 'locker1', path: sim.path, boards: [{ address: 0, doors: 4 }], pollIntervalMs: 20, unlockSettleMs: 30 }, { binding: sim.binding });
@@ -142,7 +128,7 @@ async function rig(opts: { holdHours?: number } = {}): Promise<Rig> {
     logger,
     site: { name: 'Demo Library', timezone: 'Europe/Ljubljana', language: 'en' },
     controller: () => driver,
-    mailer: smtpLockerMailer({ host: '127.0.0.1', port, secure: false, from: 'library@example.org' }),
+    mailer: smtpLockerMailer({ host: '127.0.0.1', port: smtp.port, secure: false, from: 'library@example.org' }),
     sms,
     random: seeded(42),
     timers: false,
@@ -157,7 +143,7 @@ async function rig(opts: { holdHours?: number } = {}): Promise<Rig> {
     sim,
     driver,
     service,
-    mails: received,
+    mails: smtp.mails,
     sms,
     logLines,
     alerts,

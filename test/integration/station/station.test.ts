@@ -4,7 +4,6 @@
  * SMTP server for e-mailed receipts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { SMTPServer } from 'smtp-server';
 import nodemailer from 'nodemailer';
 import { ThreeM810Reader } from '../../../drivers/rfid/3m810.driver.ts';
 import { ThreeM810Simulator } from '../../../drivers/rfid/3m810.simulator.ts';
@@ -17,6 +16,7 @@ import { createLogger } from '../../../daemon/log.ts';
 import { PadModel } from '../../../daemon/station/pad.ts';
 import { Station, type Mailer } from '../../../daemon/station/station.ts';
 import { baseData, makeLibrary, type TestLibrary } from '../../helpers/engine.ts';
+import { startSmtpServer } from '../../helpers/smtp.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -155,23 +155,10 @@ describe('the station on simulated hardware', () => {
   });
 
   it('e-mails the receipt through SMTP', async () => {
-    const received: string[] = [];
-    const smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      onData(stream, _session, cb) {
-        let s = '';
-        stream.on('data', (d: Buffer) => (s += d.toString()));
-        stream.on('end', () => {
-          received.push(s);
-          cb();
-        });
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', () => resolve()));
-    const port = (smtp.server.address() as { port: number }).port;
-    cleanups.push(() => new Promise<void>((resolve) => smtp.close(() => resolve())));
-    const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true });
+    const smtp = await startSmtpServer();
+    cleanups.push(() => smtp.close());
+    const received = smtp.mails;
+    const transport = nodemailer.createTransport({ host: '127.0.0.1', port: smtp.port, secure: false, ignoreTLS: true });
     const mailer: Mailer = { send: async (m) => void (await transport.sendMail({ from: 'kiosk@library.example', ...m })) };
     const r = await rig({ mailer });
     await r.station.identify({ key: key('id'), identifier: '0100001', pin: '1234' });
