@@ -86,8 +86,13 @@ export class HttpSmsSender implements SmsSender {
       if (err.name === 'TimeoutError') throw new Error(`the SMS gateway ${this.host} did not answer within ${this.o.timeoutS} s`);
       throw new Error(`the SMS gateway ${this.host} could not be reached: ${err.cause?.code ?? err.cause?.message ?? err.message}`);
     }
-    // The gateway's own words, shortened, say why it refused (quota, bad number …).
-    const body = (await res.text().catch(() => '')).replace(/\s+/g, ' ').trim().slice(0, 200);
+    // The gateway's own words, shortened, say why it refused (quota, bad number …); runs of 4 or
+    // more digits are blanked, since a gateway may echo the pickup code or the number back.
+    const body = (await res.text().catch(() => ''))
+      .replace(/\s+/g, ' ')
+      .replace(/\d{4,}/g, '####')
+      .trim()
+      .slice(0, 200);
     if (!res.ok) throw new Error(`the SMS gateway ${this.host} answered HTTP ${res.status}${body ? `: ${body}` : ''}`);
     this.log.info(`SMS to ${maskPhone(to)} handed to the gateway ${this.host} (HTTP ${res.status})`);
   }

@@ -108,6 +108,14 @@ describe('HttpSmsSender', () => {
     const gw = await gateway(() => ({ status: 503, body: '{"error": "quota\n exceeded"}' }));
     const sms = new HttpSmsSender({ url: gw.url, timeoutS: 5 }, logSink().logger);
     await expect(sms.send('+38640222333', TEXT)).rejects.toThrow(`the SMS gateway 127.0.0.1:${gw.port} answered HTTP 503: {"error": "quota exceeded"}`);
+    // A gateway that echoes the message back: the error (which is logged) keeps neither the code nor the number.
+    const echo = await gateway((seen) => ({ status: 400, body: `rejected ${seen.body}` }));
+    const err = await new HttpSmsSender({ url: echo.url, timeoutS: 5 }, logSink().logger).send('+38640222333', TEXT).then(
+      () => null,
+      (e: Error) => e,
+    );
+    expect(err?.message).toMatch(/^the SMS gateway 127\.0\.0\.1:\d+ answered HTTP 400: rejected \{"to":"\+####"/);
+    expect(err?.message).not.toMatch(/1234|5678|38640222333/);
   });
 
   it('no answer within timeoutS, and no connection, are errors that name the host only', async () => {
