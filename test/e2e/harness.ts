@@ -205,3 +205,12 @@ export async function waitOutcome(page: Page, ref: string, timeout = 10_000): Pr
   await page.locator(`.item-list li[data-ref="${ref}"]:not([data-status="pending"])`).waitFor({ timeout });
   return { status: (await row.getAttribute('data-status')) ?? '', text: await row.innerText() };
 }
+
+/** A patron logs in with the card, taps Borrow and puts one item on the pad; ends with it lent (else throws). */
+export async function borrowOne(page: Page, sim: SimulatorApi, card: string, barcode: string): Promise<void> {
+  await loginWithCard(page, sim, card);
+  await page.getByRole('button', { name: 'Borrow', exact: true }).click();
+  await sim.placeItem(barcode);
+  const o = await waitOutcome(page, barcode);
+  if (o.status !== 'done') throw new Error(`${barcode} was not lent: ${o.status} (${o.text})`);
+}

@@ -6,7 +6,7 @@
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { axeScan, chromiumAvailable, ensureUiBuilt, launchChromium, loginWithCard, openKiosk, waitOutcome, type E2eKiosk, startE2eKiosk } from './harness.ts';
+import { axeScan, borrowOne, chromiumAvailable, ensureUiBuilt, launchChromium, openKiosk, type E2eKiosk, startE2eKiosk } from './harness.ts';
 import { startSmtpServer, type TestSmtp } from '../helpers/smtp.ts';
 
 describe.skipIf(!chromiumAvailable())('an e-mailed receipt at the kiosk in Chromium', () => {
@@ -29,10 +29,7 @@ describe.skipIf(!chromiumAvailable())('an e-mailed receipt at the kiosk in Chrom
 
   it('offers "Send by e-mail", sends the receipt to the patron and says so', async () => {
     const p = await openKiosk(browser, kiosk);
-    await loginWithCard(p, kiosk.sim, '0100014');
-    await p.getByRole('button', { name: 'Borrow', exact: true }).click();
-    await kiosk.sim.placeItem('30100000001');
-    expect((await waitOutcome(p, '30100000001')).status).toBe('done');
+    await borrowOne(p, kiosk.sim, '0100014', '30100000001');
     await p.getByRole('button', { name: 'Finish' }).click();
     await p.locator('[data-screen="receipt"]').waitFor({ timeout: 10_000 });
     expect(await axeScan(p, 'receipt-email')).toEqual([]);

@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  borrowOne,
   axeScan,
   checkScreen,
   chromiumAvailable,
@@ -42,10 +43,7 @@ describe.skipIf(!chromiumAvailable())('idle timeout', () => {
 
   it('warns with a visible countdown, ends the session, and the next patron sees none of it', async () => {
     const p = await openKiosk(browser, kiosk);
-    await loginWithCard(p, kiosk.sim, '0100014');
-    await p.getByRole('button', { name: 'Borrow', exact: true }).click();
-    await kiosk.sim.placeItem('30100000010');
-    expect((await waitOutcome(p, '30100000010')).status).toBe('done');
+    await borrowOne(p, kiosk.sim, '0100014', '30100000010');
     const touched = Date.now();
     // No touch for idleTimeoutS: the warning, counting down.
     const dialog = p.getByRole('alertdialog');
