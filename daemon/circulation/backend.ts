@@ -311,6 +311,12 @@ export interface BackendStatus {
   online: boolean;
   detail: string;
   currency: string;
+  /**
+   * The longest this backend takes to answer a request, with its result or with an error; null when
+   * it cannot say (an upstream's answer time is the upstream's). SIP2 98 tells clients this as the
+   * timeout period: how long to wait for a reply before resending the request.
+   */
+  replyWithinMs: number | null;
   /** Operations this backend supports (SIP2 98 supported messages). */
   supports: {
     checkout: boolean;

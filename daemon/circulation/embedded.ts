@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { Policy } from '../../config/schema.ts';
 import { messageKey, reasonText, type KioskLanguage, type ReasonCode } from '../../protocols/kiosk-api/reasons.ts';
 import type { Clock } from '../clock.ts';
-import { durable, type Db } from '../store/db.ts';
+import { durable, STORE_BUSY_TIMEOUT_MS, type Db } from '../store/db.ts';
 import { prepareRows, type RowStatement } from '../store/rows.ts';
 import type {
   BackendStatus,
@@ -156,6 +156,13 @@ class RefusalSignal extends Error {
     super(refusal.reason);
   }
 }
+
+/**
+ * How long the embedded engine may take to answer: the wait for another connection's write lock
+ * (STORE_BUSY_TIMEOUT_MS; the desk, the kiosk and the SIP2 bridge share the store), then the
+ * transaction, its flush and a PIN check, milliseconds each on a working machine, within one second.
+ */
+export const EMBEDDED_REPLY_WITHIN_MS = STORE_BUSY_TIMEOUT_MS + 1000;
 
 export class EmbeddedBackend implements CirculationBackend {
   readonly kind = 'embedded' as const;
@@ -699,6 +706,7 @@ export class EmbeddedBackend implements CirculationBackend {
       online,
       detail,
       currency: this.policy.currency,
+      replyWithinMs: EMBEDDED_REPLY_WITHIN_MS,
       supports: { checkout: true, checkin: true, renew: true, holds: true, fees: true },
     };
   }

@@ -48,7 +48,7 @@ import type {
   RenewResult,
   RequestContext,
 } from './backend.ts';
-import type { SiteInfo } from './embedded.ts';
+import { EMBEDDED_REPLY_WITHIN_MS, type SiteInfo } from './embedded.ts';
 import type { EngineBatch, EngineCall, EngineInit, EngineMethod, EngineReply } from './engine-thread-protocol.ts';
 import type { Policy } from '../../config/schema.ts';
 
@@ -279,6 +279,7 @@ export class EngineThread implements CirculationBackend {
         online: false,
         detail: 'embedded SQLite engine (thread closed)',
         currency: this.opts.policy.currency,
+        replyWithinMs: EMBEDDED_REPLY_WITHIN_MS,
         supports: { checkout: true, checkin: true, renew: true, holds: true, fees: true },
       });
     }

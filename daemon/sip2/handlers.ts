@@ -62,8 +62,6 @@ export interface HandlerDeps {
   accounts: Sip2Account[];
   libraryName: string;
   defaultLanguage: KioskLanguage;
-  /** SIP2 98 timeout period / retries, as configured. */
-  idleTimeoutS: number;
   /** Is this one of the library's department codes? AP in a check-in moves the return there only then. */
   isDepartment?: (code: string) => boolean;
   /** A vendor locker bank's own holdHours (lockers config), by its pickup place; undefined: the preset's. */
@@ -359,7 +357,10 @@ async function acsStatus(deps: HandlerDeps, account: Sip2Account | null): Promis
     acsRenewalPolicy: st.supports.renew,
     statusUpdateOk: m('01'),
     offlineOk: true,
-    timeoutPeriod: Math.min(999, deps.idleTimeoutS * 10),
+    // How long to wait for our reply before resending (tenths of a second, 999 = unknown): the
+    // backend's own bound. A resend with the same sequence number and checksum (AY, AZ) gets the
+    // reply already given, not a second checkout.
+    timeoutPeriod: st.replyWithinMs === null ? 999 : Math.min(999, Math.ceil(st.replyWithinMs / 100)),
     retriesAllowed: 3,
     dateTimeSync: now(deps),
     protocolVersion: '2.00',

@@ -115,7 +115,6 @@ export async function startSip2Server(opts: Sip2ServerOptions): Promise<Sip2Serv
     accounts: config.accounts,
     libraryName: opts.libraryName,
     defaultLanguage: opts.language,
-    idleTimeoutS: config.idleTimeoutS,
     ...(opts.isDepartment ? { isDepartment: opts.isDepartment } : {}),
     ...(opts.lockerHoldHours ? { lockerHoldHours: opts.lockerHoldHours } : {}),
   };

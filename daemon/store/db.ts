@@ -20,6 +20,12 @@ import { migrations, type Migration } from './migrations.ts';
 
 export type Db = Database.Database;
 
+/**
+ * How long a connection waits for another's write lock before its statement fails with SQLITE_BUSY.
+ * The only wait in an embedded transaction, so it bounds how long the engine takes to answer.
+ */
+export const STORE_BUSY_TIMEOUT_MS = 5000;
+
 /** Page cache per connection, in KiB. */
 export const STORE_CACHE_KIB = 32 * 1024;
 
@@ -32,7 +38,7 @@ export interface OpenOptions {
 export function openStore({ file, readonly = false }: OpenOptions): Db {
   if (file !== ':memory:' && !readonly) mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file, { readonly, fileMustExist: readonly });
-  db.pragma('busy_timeout = 5000');
+  db.pragma(`busy_timeout = ${STORE_BUSY_TIMEOUT_MS}`);
   if (!readonly) {
     db.pragma('journal_mode = WAL');
     // NORMAL for a file store: durability comes from durable() (see above). :memory: has no disk.

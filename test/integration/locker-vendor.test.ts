@@ -180,7 +180,7 @@ describe('the locker vendor through the SIP2 bridge (docs/locker-vendor.md)', ()
     expect(await vendor.send(`9300CNlocker|CO${ACCOUNT_PASSWORD}|`)).toBe('941AY0AZFDFD');
     const st = await vendor.send('9900302.00');
     // BX: 23 no, 11 yes, 09 yes, 01 no, 99 97 93 yes, 63 yes, 35 yes, 37 no, 17 yes, 19 25 no, 15 yes, 29 65 no.
-    expect(body(st)).toBe(`98YYYYNY99900320260302    1000002.00AO${AO}|AMTest Library|BXNYYNYYYYYNYNNYNN|AN01|`);
+    expect(body(st)).toBe(`98YYYYNY06000320260302    1000002.00AO${AO}|AMTest Library|BXNYYNYYYYYNYNNYNN|AN01|`);
   });
 
   it('load: the scan (17) says whom the copy is for, closing the compartment (09) makes the hold W for 72 hours', async () => {

@@ -395,6 +395,9 @@ export class Sip2UpstreamBackend implements CirculationBackend {
       online,
       detail: this.closed ? 'closed' : acs && s.state === 'online' && !acs.onlineStatus ? `the upstream reports itself offline (98)` : this.detail(s, queued),
       currency: this.currency,
+      // Connecting, logging in, resends and the pool's queue each have their own limit (backend
+      // config); how long the upstream itself takes is its own, so the sum is not ours to promise.
+      replyWithinMs: null,
       supports: {
         checkout: bx ? bx.checkout && (acs?.checkoutOk ?? true) : true,
         checkin: bx ? bx.checkin && (acs?.checkinOk ?? true) : true,

@@ -77,6 +77,17 @@ describe('a second daemon with the SIP2 upstream backend', () => {
     // A self-check logs in to daemon B (demo account), which asks the upstream library.
     client = await Sip2Client.connect({ host: '127.0.0.1', port: sip2Port, timeoutMs: 5000 });
     expect(await client.login('selfcheck', 'selfcheck')).toBe(true);
+    // 98's timeout period: daemon B cannot promise how long the upstream takes (999, unknown); the
+    // upstream, an embedded engine, answers within its 5 s store lock wait and a second (060).
+    const sc: Sip2Request = { code: '99', statusCode: '0', maxPrintWidth: 40, protocolVersion: '2.00' };
+    expect(as(await client.send(sc), '98')).toMatchObject({ onlineStatus: true, timeoutPeriod: 999, retriesAllowed: 3 });
+    const direct = await Sip2Client.connect({ host: '127.0.0.1', port: pair.fx.server.port, timeoutMs: 5000 });
+    try {
+      expect(await direct.login('kiosk', ACCOUNT_PASSWORD)).toBe(true);
+      expect(as(await direct.send(sc), '98')).toMatchObject({ onlineStatus: true, timeoutPeriod: 60 });
+    } finally {
+      direct.close();
+    }
     const who = as(await client.send({ code: '23', language: '000', transactionDate: null, institutionId: AO, patronIdentifier: '0100001', terminalPassword: '', patronPassword: '1234' }), '24');
     expect(who).toMatchObject({ validPatron: true, validPatronPassword: true, personalName: 'Ana Novak' });
     expect(as(await client.send(checkout('0100001', 'B1')), '12')).toMatchObject({ ok: true, titleIdentifier: 'Alamut', dueDate: '20260323    235959' });
