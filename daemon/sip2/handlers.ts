@@ -357,10 +357,11 @@ async function acsStatus(deps: HandlerDeps, account: Sip2Account | null): Promis
     acsRenewalPolicy: st.supports.renew,
     statusUpdateOk: m('01'),
     offlineOk: true,
-    // How long to wait for our reply before resending (tenths of a second, 999 = unknown): the
-    // backend's own bound. A resend with the same sequence number and checksum (AY, AZ) gets the
-    // reply already given, not a second checkout.
-    timeoutPeriod: st.replyWithinMs === null ? 999 : Math.min(999, Math.ceil(st.replyWithinMs / 100)),
+    // How long to wait for our reply before resending, in tenths of a second: the backend's own
+    // bound; 000 while it is offline and 999 when it cannot say, as the spec reserves them. A resend
+    // with the same sequence number and checksum (AY, AZ) gets the reply already given, not a
+    // second checkout.
+    timeoutPeriod: !st.online ? 0 : st.replyWithinMs === null ? 999 : Math.min(999, Math.ceil(st.replyWithinMs / 100)),
     retriesAllowed: 3,
     dateTimeSync: now(deps),
     protocolVersion: '2.00',
