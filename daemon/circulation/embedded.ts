@@ -2080,16 +2080,17 @@ export class EmbeddedBackend implements CirculationBackend {
 
   /**
    * Why the vendor's report about this copy and patron does not match a reservation at its places:
-   * machine-readable, so the SIP2 bridge can say it plainly (and never who else reserved it).
+   * machine-readable, so the SIP2 bridge can say it plainly. A copy reserved for another patron and
+   * one reserved for this patron at another place get the same answer: were they told apart, a vendor
+   * could try card numbers until the answer changed and so learn who reserved the copy.
    */
   private vendorMismatch(
     p: PatronRow,
     lead: ItemRow,
     hold: HoldRow | undefined,
     places: string[],
-  ): { situation: 'other_patron' | 'other_place' | 'on_loan' | 'not_reserved'; pickupPlace?: string } {
-    if (hold && hold.patron_id !== p.id) return { situation: 'other_patron' };
-    if (hold && !(hold.pickup_place && places.includes(hold.pickup_place))) return { situation: 'other_place', pickupPlace: hold.pickup_place ?? '' };
+  ): { situation: 'not_for_patron_here' | 'on_loan' | 'not_reserved' } {
+    if (hold && (hold.patron_id !== p.id || !(hold.pickup_place && places.includes(hold.pickup_place)))) return { situation: 'not_for_patron_here' };
     if (this.openLoan(lead.id)) return { situation: 'on_loan' };
     return { situation: 'not_reserved' };
   }

@@ -898,8 +898,10 @@ async function renewAll(req: Extract<Sip2Request, { code: '65' }>, session: Sip2
     unrenewedCount: r.refused.length,
     renewedItems: r.renewed.map((x) => x.item),
     unrenewedItems: r.refused.map((x) => x.item),
+    // 66 has no fee fields: a fine charged for the overdue days and a renewal fee are said per item
+    // ("B1: due 2026-03-23, fine 3.20 EUR"; sip2-upstream/backend.ts reads them back).
     screenMessage: [
-      ...r.renewed.map((x) => `${x.item}: due ${x.dueDate}`),
+      ...r.renewed.map((x) => `${x.item}: due ${x.dueDate}${x.fine ? `, fine ${money(x.fine.amount)} ${x.fine.currency}` : ''}${x.fee ? `, fee ${money(x.fee.amount)} ${x.fee.currency}` : ''}`),
       ...r.refused.map((x) => `${x.item}: ${x.screenMessage}`),
     ],
   };
@@ -1015,14 +1017,16 @@ function lockerExpiryText(h: LockerHold, deps: HandlerDeps): string {
   return h.expiresAt ? localTime(h.expiresAt, deps) : (h.expiresOn ?? '-');
 }
 
-/** The vendor-facing second line of a refusal: what did not match, never who else reserved the copy. */
+/** The vendor-facing second line of a refusal: what did not match, never who reserved the copy. */
 function lockerMismatch(r: Refusal, item: string, places: string[], what: string): string {
   const d = r.details ?? {};
   const ours = places.join(', ');
   switch (d.situation) {
-    case 'other_patron':
-      return `${item} is reserved for another patron. ${what}`;
+    case 'not_for_patron_here':
+      // Reserved for another patron, or for this one elsewhere: one answer for both (embedded.ts vendorMismatch).
+      return `${item} is not reserved for this patron at ${ours}. ${what}`;
     case 'other_place':
+      // A load (09) names no patron: the place it should go to is said.
       return `${item} is reserved for pickup at ${String(d.pickupPlace)}, not at ${ours}. ${what}`;
     case 'on_loan':
       return `${item} is on loan, not reserved for pickup at ${ours}. ${what}`;

@@ -63,7 +63,10 @@ interface Connection {
   framer: Sip2Framer;
   chain: Promise<void>;
   lastRequest: { sequenceNumber: number | null; checksum: string | null } | null;
+  /** The last reply to a request, for a retransmission of that request (same AY and AZ). */
   lastReply: Uint8Array | null;
+  /** The last message sent, a 96 included: what a 97 asks for (reference §97/96). */
+  lastSent: Uint8Array | null;
   closing: boolean;
   /** Messages received and not yet answered. */
   busy: number;
@@ -126,6 +129,7 @@ export async function startSip2Server(opts: Sip2ServerOptions): Promise<Sip2Serv
   const send = (c: Connection, bytes: Uint8Array, remember = true) => {
     if (c.socket.destroyed) return;
     c.socket.write(bytes);
+    c.lastSent = bytes;
     if (remember) c.lastReply = bytes;
     // Checked first: maskWire would otherwise run for every message even with debug logging off.
     if (log.isLevelEnabled('debug')) log.debug({ conn: c.id, out: maskWire(bytes, { charset: wireOf(c.session.account).charset }) }, 'sip2 >');
@@ -149,7 +153,8 @@ export async function startSip2Server(opts: Sip2ServerOptions): Promise<Sip2Serv
     if (log.isLevelEnabled('debug')) log.debug({ conn: c.id, in: maskWire(bytes, { charset: wire.charset }) }, 'sip2 <');
     if (!result.ok) {
       if (isChecksumFailure(result) || (result.commandCode && result.errors.some((e) => e.code === 'missing-checksum'))) {
-        // 96 "send it again" goes out with only AZ; it is not a reply a 97 would repeat.
+        // 96 "send it again" goes out with only AZ. A 97 repeats it (the client missed it and must
+        // still resend), but a retransmission of the request before still gets that one's reply.
         send(c, requestResend(wire), false);
         return;
       }
@@ -211,10 +216,13 @@ export async function startSip2Server(opts: Sip2ServerOptions): Promise<Sip2Serv
   const requestResend = (wire: Wire) =>
     encode({ code: '96' }, { charset: wire.charset, terminator: wire.terminator, errorDetection: wire.errorDetection !== 'off' }).bytes;
 
-  /** 97: the last reply again, byte for byte, or 96 when nothing was sent yet. */
+  /**
+   * 97: the last message sent again, byte for byte, even if it was a 96 (reference §97/96): a client
+   * that missed our 96 and got the reply before it instead would take a reply to an older request
+   * for this one. 96 when nothing was sent yet.
+   */
   const resendLast = (c: Connection, wire: Wire) => {
-    if (c.lastReply) send(c, c.lastReply);
-    else send(c, requestResend(wire), false);
+    send(c, c.lastSent ?? requestResend(wire), false);
   };
 
   const sendReply = (c: Connection, reply: Sip2Response, sequenceNumber: number | null, requestHadChecksum: boolean) => {
@@ -265,6 +273,7 @@ export async function startSip2Server(opts: Sip2ServerOptions): Promise<Sip2Serv
       chain: Promise.resolve(),
       lastRequest: null,
       lastReply: null,
+      lastSent: null,
       closing: false,
       busy: 0,
       lastActivityMs: Date.now(),

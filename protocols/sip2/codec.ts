@@ -238,10 +238,18 @@ function locateVariablePart(
   if (rest.length === width || rest[width] === '|' || (rest.length > width && known.has(rest.slice(width, width + 2)))) {
     return { at: width };
   }
+  // No fixed field holds a `|` (it delimits ID'd fields, reference §1), so one inside the fixed
+  // part's width means the fixed part is short, however short: `17|AO…|AB…|` with no date at all.
+  // Reading on would take field codes as the date and lose AB, and then say the item is unknown.
+  const pipe = rest.indexOf('|');
+  if (pipe >= 0 && pipe < width) {
+    let p = 0;
+    while (p < pipe && !known.has(rest.slice(p, p + 2))) p++;
+    return shortFixedPart(spec, width, p);
+  }
   if (rest.length < width) return shortFixedPart(spec, width, rest.length);
 
   // The first field must start before the first delimiter.
-  const pipe = rest.indexOf('|');
   const limit = pipe >= 0 ? pipe - 2 : rest.length - 2;
   for (let p = width - 1; p >= Math.max(0, width - 4); p--) {
     if (p <= limit && known.has(rest.slice(p, p + 2))) return shortFixedPart(spec, width, p);
@@ -270,7 +278,9 @@ function locateVariablePart(
 }
 
 function shortFixedPart(spec: MessageSpec, width: number, actual: number): { error: Sip2Issue } {
-  return { error: issue('short-fixed-part', `${spec.code} ${spec.name} needs a ${width}-character fixed part, got ${actual}`) };
+  // "an 18-character", "an 8-character", "an 11-character"; "a 37-character".
+  const article = /^8|^1[18]$/.test(String(width)) ? 'an' : 'a';
+  return { error: issue('short-fixed-part', `${spec.code} ${spec.name} needs ${article} ${width}-character fixed part, got ${actual}`) };
 }
 
 /**

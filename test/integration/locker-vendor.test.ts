@@ -251,8 +251,19 @@ describe('the locker vendor through the SIP2 bridge (docs/locker-vendor.md)', ()
     // Marko at the locker with Ana's copy.
     const wrong = await vendor.send(`11NN${T}                  AO${AO}|AA0100002|ABB5|AC|`);
     expect(body(wrong)).toBe(
-      `120NNN${'20260302    103000'}AO${AO}|AA0100002|ABB5|AJ|AH|AFTe rezervacije ni mogoče najti.|AFB5 is reserved for another patron. Nothing was lent.|`,
+      `120NNN${'20260302    103000'}AO${AO}|AA0100002|ABB5|AJ|AH|AFTe rezervacije ni mogoče najti.|AFB5 is not reserved for this patron at LOCKER-A. Nothing was lent.|`,
     );
+    // B4 is 0100003's, for pickup at the desk: its holder and another card get the same words, so
+    // trying card numbers does not tell the vendor whose reservation it is.
+    const holder = fields(await vendor.send(`11NN${T}                  AO${AO}|AA0100003|ABB4|AC|`), 24).AF;
+    const other = fields(await vendor.send(`11NN${T}                  AO${AO}|AA0100002|ABB4|AC|`), 24).AF;
+    expect(holder).toEqual(['Šāds pasūtījums netika atrasts.', 'B4 is not reserved for this patron at LOCKER-A. Nothing was lent.']);
+    expect(other).toEqual(['Te rezervacije ni mogoče najti.', 'B4 is not reserved for this patron at LOCKER-A. Nothing was lent.']);
+    const releaseHolder = fields(await vendor.send(`15-${T}AO${AO}|AA0100003|ABB4|AC|`), 16).AF;
+    const releaseOther = fields(await vendor.send(`15-${T}AO${AO}|AA0100002|ABB4|AC|`), 16).AF;
+    expect(releaseHolder?.[1]).toBe('B4 is not reserved for this patron at LOCKER-A. Nothing was released.');
+    expect(releaseOther?.[1]).toBe(releaseHolder?.[1]);
+    expect(loans('B4')).toEqual([]);
     // A copy on the shelf, reserved by nobody: a locker account cannot lend it.
     const free = await vendor.send(`11NN${T}                  AO${AO}|AA0100002|ABB6|AC|`);
     expect(fields(free, 24).AF).toEqual(['Te rezervacije ni mogoče najti.', 'B6 is not reserved for pickup at LOCKER-A. Nothing was lent.']);

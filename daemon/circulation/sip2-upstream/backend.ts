@@ -968,21 +968,23 @@ export class Sip2UpstreamBackend implements CirculationBackend {
       const r = await c.send({ code: '65', transactionDate: this.sipNow(ctx.at), ...this.ids, patronIdentifier: req.patron, ...this.ad(req.patron) }, '66');
       if (!r.ok) return this.refusalFrom('renew_all', r.screenMessage, lang);
       const screen = r.screenMessage ?? [];
-      // Our server explains each item in AF: "B1: due 2026-03-25" / "B2: <reason text>".
+      // Our server explains each item in AF: "B1: due 2026-03-25[, fine 3.20 EUR][, fee 1.00 EUR]" /
+      // "B2: <reason text>".
       const lineFor = (item: string) => screen.find((s) => s.startsWith(`${item}: `))?.slice(item.length + 2);
+      const amount = (m: RegExpExecArray, at: number) => (m[at] ? { amount: Number(m[at]!.replace(',', '.')), currency: m[at + 1]! } : null);
       const out: RenewAllResult = { renewed: [], refused: [] };
       for (const entry of r.renewedItems ?? []) {
         const item = entryBarcode(entry, this.dialect);
         const i = await c.send(this.req17(item), '18');
-        const stated = /^due (\d{4}-\d{2}-\d{2})$/.exec(lineFor(item) ?? '')?.[1];
+        const stated = /^due (\d{4}-\d{2}-\d{2})(?:, fine (\d+(?:[.,]\d+)?) ([A-Z]{3}))?(?:, fee (\d+(?:[.,]\d+)?) ([A-Z]{3}))?$/.exec(lineFor(item) ?? '');
         out.renewed.push({
           item,
           title: i.titleIdentifier,
-          dueDate: stated ?? parseDueDate(i.dueDate, this.tz) ?? '',
+          dueDate: stated?.[1] ?? parseDueDate(i.dueDate, this.tz) ?? '',
           previousDueDate: null,
           renewals: 0,
-          fine: null,
-          fee: null,
+          fine: stated ? amount(stated, 2) : null,
+          fee: stated ? amount(stated, 4) : null,
         });
       }
       for (const entry of r.unrenewedItems ?? []) {

@@ -68,6 +68,8 @@ export class ConnModel {
   failedLogins = 0;
   lastRequest: { sequenceNumber: number | null; checksum: string | null } | null = null;
   hasLastReply = false;
+  /** Anything sent on the connection, a 96 included: a 97 repeats it. */
+  hasLastSent = false;
   closed = false;
   /** Set when frames after an oversized line may or may not have been handled. */
   uncertain = false;
@@ -97,6 +99,12 @@ export class ConnModel {
   }
 
   frame(bytes: Uint8Array): Expectation {
+    const e = this.expect(bytes);
+    if (e.reply !== null) this.hasLastSent = true;
+    return e;
+  }
+
+  private expect(bytes: Uint8Array): Expectation {
     const wire = this.wire();
     const base = { charset: wire.charset };
     const result: Sip2DecodeResult = decode(bytes, wire);
@@ -109,7 +117,7 @@ export class ConnModel {
         return { ...base, reply: null, close: true, why: `not understood before login (${result.errors[0]?.code})` };
       }
       if (result.commandCode === '97') {
-        if (this.hasLastReply) return { ...base, reply: 'replay', close: false, why: 'unreadable 97 → last reply' };
+        if (this.hasLastSent) return { ...base, reply: 'replay', close: false, why: 'unreadable 97 → last message sent' };
         return { ...base, reply: '96', close: false, why: 'unreadable 97 with nothing sent yet → 96' };
       }
       const code = result.commandCode as keyof typeof RESPONSE_CODE_FOR | null;
@@ -135,7 +143,7 @@ export class ConnModel {
     }
     const msg = result.message;
     if (msg.code === '97') {
-      if (this.hasLastReply) return { ...base, reply: 'replay', close: false, why: '97 → last reply' };
+      if (this.hasLastSent) return { ...base, reply: 'replay', close: false, why: '97 → last message sent (a 96 too)' };
       return { ...base, reply: '96', close: false, why: '97 with nothing sent yet → 96' };
     }
     if (!('patronIdentifier' in msg) && !('itemIdentifier' in msg) && !['93', '99', '97'].includes(msg.code) && RESPONSE_CODES.has(msg.code)) {

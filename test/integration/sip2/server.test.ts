@@ -259,6 +259,16 @@ describe('SIP2 server: circulation', () => {
     fx.lib.clock.advanceDays(1);
     const all = as(await c.send(r.renewAll('0100001', '1234')), '66');
     expect(all).toMatchObject({ ok: true, renewedCount: 1, unrenewedCount: 1, renewedItems: ['B1'], unrenewedItems: ['B2'] });
+    expect(all.screenMessage?.[0]).toBe('B1: due 2026-03-26');
+  });
+
+  it('65 renewing an overdue loan says the fine it charged (66 has no fee fields)', async () => {
+    fx = await startSip2Fixture({ data: baseData() });
+    await fx.lib.engine.checkout({ patron: '0100001', item: 'B1' });
+    fx.lib.clock.advanceDays(30); // due 2026-03-23, renewed on 2026-04-01
+    const c = await fx.loggedIn();
+    const all = as(await c.send(r.renewAll('0100001', '1234')), '66');
+    expect(all).toMatchObject({ ok: true, renewedCount: 1, renewedItems: ['B1'], screenMessage: ['B1: due 2026-04-22, fine 1.60 EUR'] });
   });
 
   it('17 reports circulation status, due date, queue length and hold pickup date', async () => {
@@ -315,6 +325,14 @@ describe('SIP2 server: the wire', () => {
     const [status] = (await readLines(s, 1)).lines;
     expect(status).toMatch(/^98YYYYYY.*AY1AZ[0-9A-F]{4}$/);
     s.write('97AZFEF5\r');
+    expect((await readLines(s, 1)).lines).toEqual([status]);
+    // A 97 after a 96 repeats the 96, not the 98 before it (whose AY1 would answer the wrong request).
+    s.write('1720260302    100000AOSI-50000|ABB1|AY2AZ0000\r');
+    expect((await readLines(s, 1)).lines).toEqual(['96AZFEF6']);
+    s.write('97AZFEF5\r');
+    expect((await readLines(s, 1)).lines).toEqual(['96AZFEF6']);
+    // The 98's own request sent again still gets the 98 (the 96 is not a reply to it).
+    s.write(withChecksum('9900302.00AY1AZ'));
     expect((await readLines(s, 1)).lines).toEqual([status]);
   });
 
@@ -374,8 +392,14 @@ describe('SIP2 server: the wire', () => {
     const noPatron = '11NN20260302|AOSI-50000|AA0100001|ABB1|AY1AZ';
     s.write(`${noPatron}${computeChecksum(Buffer.from(noPatron, 'latin1'))}\r`);
     const [checkout] = (await readLines(s, 1)).lines;
-    expect(checkout).toMatch(/^120NNN\d{8} {4}\d{6}AOSI-50000\|AA0100001\|ABB1\|AJ\|AH\|AFMessage 11 could not be read: 11 Checkout needs a 38-character fixed part, got 37\.\|AY1AZ[0-9A-F]{4}$/);
+    expect(checkout).toMatch(/^120NNN\d{8} {4}\d{6}AOSI-50000\|AA0100001\|ABB1\|AJ\|AH\|AFMessage 11 could not be read: 11 Checkout needs a 38-character fixed part, got 10\.\|AY1AZ[0-9A-F]{4}$/);
     expect(checkout!.slice(-4)).toBe(computeChecksum(Buffer.from(checkout!.slice(0, -4), 'latin1')));
+    // An item information request with no date at all, as a vendor's client might send it: the
+    // `|` ends the fixed part, so AB is still read and the reply says why instead of "unknown item".
+    const noDate = '17|AOSI-50000|ABB1|AY2AZ';
+    s.write(`${noDate}${computeChecksum(Buffer.from(noDate, 'latin1'))}\r`);
+    const [undated] = (await readLines(s, 1)).lines;
+    expect(undated).toMatch(/^1801000120260302 {4}100000ABB1\|AJ\|AFMessage 17 could not be read: 17 Item Information needs an 18-character fixed part, got 0\.\|AY2AZ[0-9A-F]{4}$/);
     // A patron information request cut short in its fixed part: 64, not a valid patron, why.
     s.write('63000\r');
     const [info] = (await readLines(s, 1)).lines;

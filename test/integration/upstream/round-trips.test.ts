@@ -186,6 +186,16 @@ describe('upstream backend ↔ embedded engine: circulation', () => {
     await both((b) => b.renewAll({ patron: '9999999' }));
   });
 
+  it('renew all of an overdue loan: the fine charged for the late days comes through the bridge', async () => {
+    const { both, advanceDays } = await setup(baseData());
+    await both((b) => b.verifyPatron('0100001', '1234'));
+    await both((b) => b.checkout({ patron: '0100001', item: 'B1' }));
+    advanceDays(30); // due 2026-03-23, now 2026-04-01
+    const [all, upAll] = await both((b) => b.renewAll({ patron: '0100001' }));
+    expect(ok(all).renewed[0]).toMatchObject({ item: 'B1', dueDate: '2026-04-22', fine: { amount: 1.6, currency: 'EUR' } });
+    expect(ok(upAll).renewed.map((r) => [r.item, r.dueDate, r.fine])).toEqual(ok(all).renewed.map((r) => [r.item, r.dueDate, r.fine]));
+  });
+
   it('holds (15): place, change the pickup place, cancel; refusals as the engine gives them', async () => {
     const { both, up } = await setup(baseData());
     for (const p of ['0100001', '0100002']) await both((b) => b.verifyPatron(p, '1234'));

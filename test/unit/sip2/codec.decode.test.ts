@@ -44,6 +44,18 @@ describe('malformed input is reported, never thrown', () => {
     expect(errorCodes(result)).toEqual(['short-fixed-part']);
   });
 
+  it('a fixed part left out or cut short before a delimiter → short-fixed-part, not fields read as a date', () => {
+    // 17 without its date: the `|` where the date should be ends the fixed part (no fixed field holds one).
+    const none = decode('17|AOSI-50000|AB30100000003|');
+    expect(errorCodes(none)).toEqual(['short-fixed-part']);
+    expect(!none.ok && none.errors[0]?.message).toBe('17 Item Information needs an 18-character fixed part, got 0');
+    const noDate = decode('17AOSI-50000|AB30100000003|');
+    expect(!noDate.ok && noDate.errors[0]?.message).toBe('17 Item Information needs an 18-character fixed part, got 0');
+    // 09 with a date cut to 4 characters and no return date.
+    const cut = decode('09N2026|APLOCKER-A|AOSI-50000|AB30100000003|');
+    expect(!cut.ok && cut.errors[0]?.message).toBe('09 Checkin needs a 37-character fixed part, got 5');
+  });
+
   it('a hold with an unknown mode is refused rather than guessed', () => {
     const result = decode(`15X${TW}AOLJ|AA1|AB2|`);
     expect(errorCodes(result)).toEqual(['bad-fixed-field']);
