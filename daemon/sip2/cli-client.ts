@@ -624,7 +624,8 @@ function fixedValue(field: FixedFieldSpec, value: unknown): string {
     case 'date':
       return formatDate(value as SipDateTime | null);
     case 'count':
-      return value === null || value === undefined ? '(not supported)' : String(value);
+      if (value === null || value === undefined) return '(not supported)';
+      return countMeaning(field.key, value as number);
     case 'digits':
     case 'text':
       return withName(field.key, String(value ?? ''));
@@ -639,6 +640,20 @@ function fixedValue(field: FixedFieldSpec, value: unknown): string {
     case 'holdMode':
       return String(value);
   }
+}
+
+/**
+ * 98's two counts have reserved values and a unit (SIP2 2.00, ACS Status): the timeout period is in
+ * tenths of a second, 000 means the ACS is off-line and 999 unknown; 999 retries means unknown.
+ */
+function countMeaning(key: string, n: number): string {
+  if (key === 'timeoutPeriod') {
+    if (n === 0) return '0 (ACS off-line)';
+    if (n === 999) return '999 (unknown)';
+    return `${n} (${(n / 10).toFixed(1)} s)`;
+  }
+  if (key === 'retriesAllowed' && n === 999) return '999 (unknown)';
+  return String(n);
 }
 
 function variableValue(field: VariableFieldSpec, value: unknown): string {

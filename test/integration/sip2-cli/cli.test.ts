@@ -93,6 +93,8 @@ describe('kiosk sip2', { timeout: 60_000 }, () => {
     ]);
     expect(r.code).toBe(0);
     const out = r.stdout;
+    // 98's timeout period is in tenths of a second (SIP2 2.00): 060 is 6 s on the embedded engine.
+    expect(out).toMatch(/\n {6}timeout period +60 \(6\.0 s\)\n {6}retries allowed +3\n/);
     // The institution from 98 is used by the later messages.
     expect(out).toContain('      AO institution id      SI-50000\n');
     expect(out).toMatch(/> 6300020260302    100000  Y       AOSI-50000\|AA0100009\|AC\|AD\*\*\*\*\|\n/);
