@@ -3,7 +3,7 @@
  * directory and configuration (so `kiosk import` fills the store a daemon serves).
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { clockFromSpec, type Clock } from './clock.ts';
@@ -11,15 +11,15 @@ import { EmbeddedBackend } from './circulation/embedded.ts';
 import { EngineThread } from './circulation/engine-thread.ts';
 import { availablePresets, loadConfig, redactConfig, type ConfigOverrides, type LoadedConfig } from './config.ts';
 import { createLogger } from './log.ts';
-import { departmentCheck, openDataStore, startDaemon, VERSION } from './main.ts';
+import { departmentCheck, openDataStore, startDaemon, storeFile, VERSION } from './main.ts';
 import { vendorHoldHoursOf } from './lockers/config.ts';
 import { BackgroundCheckpointer } from './store/checkpointer.ts';
 import { releaseDurable } from './store/db.ts';
-import { exportData, importData } from './store/import.ts';
+import { decodeImportFile, exportData, importData } from './store/import.ts';
 import { hashPin } from './circulation/pin.ts';
 import { startSip2Server } from './sip2/server.ts';
 import { registerSip2Command } from './sip2/cli-client.ts';
-import { registerAdminCommand } from './auth/cli.ts';
+import { promptHidden, registerAdminCommand } from './auth/cli.ts';
 import { devicesCommand } from './devices/list.ts';
 import { stringify } from 'yaml';
 import { join } from 'node:path';
@@ -78,9 +78,16 @@ function load(opts: CommonOptions): { loaded: LoadedConfig; clock: Clock } {
   return { loaded: r.value, clock };
 }
 
-function openEngine(opts: CommonOptions, logger?: Logger) {
+/**
+ * The engine on the configured store. `mustExist`: for commands that only read it (show, export), a
+ * data directory without a store is a mistake (a mistyped --data), not a reason to create an empty one.
+ */
+function openEngine(opts: CommonOptions, logger?: Logger, mustExist = false) {
   const { loaded, clock } = load(opts);
   const { config, policy } = loaded;
+  if (mustExist && !existsSync(storeFile(resolve(config.data.dir)))) {
+    throw new CliExit(1, `no store in ${resolve(config.data.dir)} (is --data or KIOSK_DATA_DIR right? \`kiosk start\` or \`kiosk import\` creates one)`);
+  }
   const { db, file } = openDataStore(config);
   const engine = new EmbeddedBackend({
     db,
@@ -90,6 +97,18 @@ function openEngine(opts: CommonOptions, logger?: Logger) {
     ...(logger ? { logger } : {}),
   });
   return { db, engine, config, policy, clock, file };
+}
+
+/** A block for staff: the reason code, the library's own block kind, and its note. */
+function blockText(b: { reason: string; details?: Record<string, unknown> }, note: string | null): string {
+  const kind = typeof b.details?.block === 'string' ? b.details.block : null;
+  if (!kind) return b.reason;
+  return `${b.reason} (${kind}${note ? `: "${note}"` : ''})`;
+}
+
+/** Writes to standard output and waits until it is written (or the reader has gone: see main). */
+function writeStdout(text: string): Promise<void> {
+  return new Promise((resolveWrite) => process.stdout.write(text, () => resolveWrite()));
 }
 
 export function buildProgram(): Command {
@@ -134,12 +153,15 @@ export function buildProgram(): Command {
       const { db, engine, config, policy, clock } = openEngine(opts);
       try {
         const path = resolve(file);
-        let text: string;
+        let bytes: Buffer;
         try {
-          text = readFileSync(path, 'utf8');
+          bytes = readFileSync(path);
         } catch (e) {
           throw new CliExit(1, `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
         }
+        const decoded = decodeImportFile(bytes, file);
+        if (!decoded.ok) throw new CliExit(1, `nothing was imported; ${decoded.problem}`);
+        const text = decoded.text;
         const r = importData(db, text, file, { clock, timezone: config.site.timezone, currency: policy.currency, engine });
         if (!r.ok) {
           throw new CliExit(1, `nothing was imported; ${r.problems.length} problem(s):\n${r.problems.map((p) => `  ${p}`).join('\n')}`);
@@ -153,14 +175,22 @@ export function buildProgram(): Command {
 
   withCommon(program.command('export').description('write the store in the import format'))
     .option('-o, --out <file>', 'write to a file instead of standard output')
-    .action((opts: CommonOptions & { out?: string }) => {
-      const { db } = openEngine(opts);
+    .action(async (opts: CommonOptions & { out?: string }) => {
+      const { db } = openEngine(opts, undefined, true);
+      let text: string;
       try {
-        const text = exportData(db);
-        if (opts.out) writeFileSync(resolve(opts.out), text);
-        else process.stdout.write(text);
+        text = exportData(db);
       } finally {
         db.close();
+      }
+      if (opts.out) {
+        try {
+          writeFileSync(resolve(opts.out), text);
+        } catch (e) {
+          throw new CliExit(1, `cannot write ${resolve(opts.out)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+        }
+      } else {
+        await writeStdout(text);
       }
     });
 
@@ -168,7 +198,7 @@ export function buildProgram(): Command {
   withCommon(item.command('show').argument('<barcode>').description('show an item: status, due date, holds, kit'))
     .option('--json', 'print JSON')
     .action(async (barcode: string, opts: CommonOptions & { json?: boolean }) => {
-      const { db, engine } = openEngine(opts);
+      const { db, engine } = openEngine(opts, undefined, true);
       try {
         const r = await engine.itemInformation(barcode, { language: 'en' });
         if (!r.ok) throw new CliExit(1, `${barcode}: ${r.screenMessage}`);
@@ -195,17 +225,19 @@ export function buildProgram(): Command {
   withCommon(patron.command('show').argument('<barcode>', 'card number or alternative id').description('show a patron: loans, holds, fees, blocks (never the PIN)'))
     .option('--json', 'print JSON')
     .action(async (barcode: string, opts: CommonOptions & { json?: boolean }) => {
-      const { db, engine } = openEngine(opts);
+      const { db, engine } = openEngine(opts, undefined, true);
       try {
         const r = await engine.patronInformation(barcode, { language: 'en' });
         if (!r.ok) throw new CliExit(1, `${barcode}: ${r.screenMessage}`);
         if (opts.json) return void process.stdout.write(`${JSON.stringify(r.patron, null, 2)}\n`);
         const p = r.patron;
+        // The staff note of a block is for staff only: the kiosk and SIP2 never see it, this command does.
+        const staffNote = (db.prepare('SELECT block_note FROM patrons WHERE barcode = ?').get(p.barcode) as { block_note: string | null } | undefined)?.block_note ?? null;
         const lines = [
           `${p.barcode}  ${p.lastName}, ${p.firstName}  (${p.category}, department ${p.homeDepartment}, language ${p.language})`,
           `  membership until ${p.membershipExpires ?? '-'}; PIN ${p.pinSet ? 'set' : 'not set'}; mobile ${p.hasMobile ? 'yes' : 'no'}`,
-          `  blocks: ${p.blocks.length ? p.blocks.map((b) => b.reason).join(', ') : 'none'}`,
-          `  loans (${p.loans.length}, limit ${p.limits.total ?? 'none'}):`,
+          `  blocks: ${p.blocks.length ? p.blocks.map((b) => blockText(b, staffNote)).join(', ') : 'none'}`,
+          `  loans (${p.loans.length} item(s); ${p.limits.current} toward the limit of ${p.limits.total ?? 'none'}, a kit counting once):`,
           ...p.loans.map((l) => `    ${l.status} ${l.barcode} due ${l.dueDate ?? '-'}${l.overdue ? ' OVERDUE' : ''}  ${l.title}${l.kit ? ` [kit ${l.kit.code} ${l.kit.partNumber}/${l.kit.partsTotal}]` : ''}`),
           `  holds (${p.holds.length}):`,
           ...p.holds.map((h) => `    ${h.status} ${h.itemBarcode ?? h.bibId}${h.queuePosition ? ` #${h.queuePosition}` : ''} until ${h.expiresOn ?? '-'}  ${h.title}`),
@@ -220,11 +252,15 @@ export function buildProgram(): Command {
 
   program
     .command('hash-password')
-    .description('print the scrypt hash of a password for a SIP2 account (reads it from standard input)')
+    .description('print the scrypt hash of a password for a SIP2 account (asked for twice at a terminal, or read from standard input)')
     .option('--password <p>', 'the password (visible in the process list; prefer standard input)')
     .action(async (opts: { password?: string }) => {
       let pw = opts.password;
-      if (pw === undefined) {
+      if (pw === undefined && process.stdin.isTTY) {
+        // At a terminal: a hidden prompt, twice, as `kiosk admin create` asks (never echoed on screen).
+        pw = await promptHidden('Password: ').catch(() => '');
+        if (pw && (await promptHidden('Repeat the password: ').catch(() => '')) !== pw) throw new CliExit(2, 'the two passwords differ');
+      } else if (pw === undefined) {
         const chunks: Buffer[] = [];
         for await (const c of process.stdin) chunks.push(c as Buffer);
         pw = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
@@ -310,6 +346,11 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // A reader that went away (`kiosk export | head`) is not an error of ours: stop writing, quietly.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') process.stderr.write(`kiosk: cannot write to standard output: ${e.code ?? e.message}\n`);
+    process.stdout.destroy();
+  });
   const program = buildProgram();
   program.exitOverride();
   try {

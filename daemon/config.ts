@@ -46,9 +46,16 @@ function zodProblems(
   error: z.ZodError,
   locate: (path: PropertyKey[]) => string,
 ): string[] {
-  return error.issues.map((issue) => {
+  return error.issues.flatMap((issue) => {
+    // zod reports unknown keys on the object that holds them; each is said at its own line instead.
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => {
+        const path = [...(issue.path as PropertyKey[]), key];
+        return `${locate(path)}${formatPath(path)}: unknown setting`;
+      });
+    }
     const path = issue.path as PropertyKey[];
-    return `${locate(path)}${formatPath(path)}: ${issue.message}`;
+    return [`${locate(path)}${formatPath(path)}: ${issue.message}`];
   });
 }
 
@@ -159,6 +166,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     if (top === 'http' && path[1] === 'port' && o.port !== undefined) return 'option --port / KIOSK_PORT: ';
     if (top === 'preset' && o.preset !== undefined) return 'option --preset / KIOSK_PRESET: ';
     if (top === 'sip2' && path[1] === 'port' && o.sip2Port !== undefined) return 'option --sip2-port / KIOSK_SIP2_PORT: ';
+    if (top === 'log' && path[1] === 'level' && o.logLevel !== undefined) return 'option --log-level / KIOSK_LOG_LEVEL: ';
     if (user) {
       const line = user.lineOf(path);
       if (line !== undefined && user.lineOf([path[0] as PropertyKey]) !== undefined) return `${user.file}:${line}: `;
@@ -213,7 +221,10 @@ export function redactConfig(value: unknown): unknown {
     return Object.fromEntries(
       Object.entries(value).map(([k, v]) => [
         k,
-        /pass(word)?|secret|token|pin|key$/i.test(k) && typeof v !== 'object' ? '***' : redactConfig(v),
+        // Secrets are strings (a password, a hash, a token); settings about them are not: a flag such
+        // as patronPasswordRequired, a number such as tokenTtlH or a drawer's connector pin, the
+        // name of the variable that holds one (passwordEnv), the path of a TLS key.
+        typeof v === 'string' && /(password|hash|secret|token|apikey)$|^pin$/i.test(k) ? '***' : redactConfig(v),
       ]),
     );
   }

@@ -35,12 +35,13 @@ async function readAllStdin(): Promise<string> {
 }
 
 /** Reads a line from the terminal without echoing it. */
-function promptHidden(question: string): Promise<string> {
+export function promptHidden(question: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const stdin = process.stdin;
+    // Echo off before the question shows: an answer typed the moment it appears is not shown either.
+    stdin.setRawMode(true);
     process.stderr.write(question);
     let value = '';
-    stdin.setRawMode(true);
     stdin.resume();
     stdin.setEncoding('utf8');
     const done = (err?: Error) => {

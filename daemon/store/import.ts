@@ -16,7 +16,13 @@ import type { Db } from './db.ts';
 const RELATIVE = /^@today(?:([+-])(\d{1,5})d)?$/;
 
 const code = z.string().min(1).max(40);
-const barcode = z.string({ error: 'must be a quoted string (an unquoted number loses its leading zeros)' }).trim().min(1).max(64);
+const barcode = z
+  .string({ error: 'must be a quoted string (an unquoted number loses its leading zeros)' })
+  .trim()
+  .min(1, 'must not be blank')
+  .max(64, 'is longer than 64 characters')
+  // SIP2 carries barcodes as AA/AB fields delimited by `|` (reference §1); a control character cannot be scanned or typed.
+  .refine((v) => !/[|\u0000-\u001f\u007f]/.test(v), 'must not contain "|" (the SIP2 field delimiter) or control characters');
 const dateish = z.union([z.string(), z.date()], { error: 'must be a date YYYY-MM-DD or @today±Nd' });
 const amount = z.number().nonnegative().multipleOf(0.01, 'at most two decimals');
 
@@ -58,7 +64,7 @@ const documentSchema = z
       )
       .optional(),
     kits: z
-      .array(z.object({ code, title: z.string().min(1), lead: barcode, parts: z.array(barcode).min(2) }).strict())
+      .array(z.object({ code, title: z.string().min(1), lead: barcode, parts: z.array(barcode).min(2).refine((a) => new Set(a).size === a.length, 'a part is listed twice') }).strict())
       .optional(),
     patrons: z
       .array(
@@ -184,6 +190,28 @@ export type ImportResult = { ok: true; counts: ImportCounts } | { ok: false; pro
 
 class Abort extends Error {}
 
+/**
+ * The text of an import file, which must be UTF-8 (docs/import-format.md). A file saved in a legacy
+ * code page (Windows-1250, ISO-8859-2: `č` as one byte 0xE8) would otherwise be read with every
+ * such letter replaced by U+FFFD and imported so, the titles and names quietly spoiled; UTF-16 (what
+ * some spreadsheet programs save as "Unicode text") would not parse at all, with a baffling message.
+ */
+export function decodeImportFile(bytes: Uint8Array, file: string): { ok: true; text: string } | { ok: false; problem: string } {
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
+    return { ok: false, problem: `${file}:1: the file is UTF-16; save it as UTF-8` };
+  }
+  try {
+    return { ok: true, text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
+  } catch {
+    // Where: the text up to the first replacement character was valid, so its UTF-8 length is the offset.
+    const loose = new TextDecoder('utf-8').decode(bytes);
+    const at = Buffer.byteLength(loose.slice(0, Math.max(0, loose.indexOf('\uFFFD'))), 'utf8');
+    const line = loose.slice(0, Math.max(0, loose.indexOf('\uFFFD'))).split('\n').length;
+    const byte = bytes[at]?.toString(16).toUpperCase().padStart(2, '0') ?? '??';
+    return { ok: false, problem: `${file}:${line}: byte 0x${byte} is not UTF-8 (a file saved in a legacy code page such as Windows-1250?); save it as UTF-8` };
+  }
+}
+
 export function importData(db: Db, text: string, file: string, opts: ImportOptions): ImportResult {
   const src = parseYamlSource(text, file);
   if (src.syntaxErrors.length) return { ok: false, problems: src.syntaxErrors };
@@ -191,7 +219,15 @@ export function importData(db: Db, text: string, file: string, opts: ImportOptio
   const at = (path: PropertyKey[]) => `${file}:${src.lineOf(path) ?? 1}: ${formatPath(path)}`;
   const parsed = documentSchema.safeParse(src.value);
   if (!parsed.success) {
-    return { ok: false, problems: parsed.error.issues.map((i) => `${at(i.path as PropertyKey[])}: ${i.message}`) };
+    return {
+      ok: false,
+      problems: parsed.error.issues.flatMap((i) =>
+        // An unknown field is said at its own line, not at the line of the entry that holds it.
+        i.code === 'unrecognized_keys'
+          ? i.keys.map((key) => `${at([...(i.path as PropertyKey[]), key])}: unknown field`)
+          : [`${at(i.path as PropertyKey[])}: ${i.message}`],
+      ),
+    };
   }
   const doc = parsed.data;
   const problems: string[] = [];

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -50,12 +50,19 @@ describe('kiosk start', () => {
   it('refuses a bad configuration, listing every problem with its file and line', async () => {
     const d = tmp();
     const cfg = join(d, 'bad.yaml');
-    writeFileSync(cfg, 'http:\n  port: 99999\nsite:\n  language: klingon\n');
+    writeFileSync(cfg, 'http:\n  port: 99999\nsite:\n  language: klingon\n  bogus: 1\n');
     const r = await runKiosk(['start', '--config', cfg, '--data', d]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('invalid configuration:');
     expect(r.stderr).toContain(`${cfg}:2: http.port`);
     expect(r.stderr).toContain(`${cfg}:4: site.language`);
+    // An unknown setting is named at its own line, not at the section holding it.
+    expect(r.stderr).toContain(`${cfg}:5: site.bogus: unknown setting`);
+    // A policy override the schema does not know is blamed on this file, not on the preset it overrides.
+    writeFileSync(cfg, 'policy:\n  currency: EUR\n  calendar:\n    fineOnClosedDays: false\n  bogusKey: 3\n');
+    const p = await runKiosk(['config', '--config', cfg, '--data', d]);
+    expect(p.code).toBe(2);
+    expect(p.stderr).toContain(`${cfg}:5: policy.bogusKey: unknown setting`);
   });
 
   it('refuses a bad clock', async () => {
@@ -108,6 +115,78 @@ describe('kiosk import, export, item show, patron show', () => {
     expect(doc.patrons[0]).not.toHaveProperty('pin');
   }, 60_000);
 
+  it('refuses a file that is not UTF-8, barcodes SIP2 cannot carry and a kit part listed twice, saying where', async () => {
+    const d = tmp();
+    // "Pečena čebula" saved in Windows-1250: č is the single byte 0xE8.
+    const legacy = join(d, 'legacy.yaml');
+    writeFileSync(legacy, Buffer.concat([Buffer.from('items:\n  - barcode: "L001"\n    bibId: "L1"\n    title: "Pe'), Buffer.from([0xe8]), Buffer.from('ena"\n')]));
+    const r1 = await runKiosk(['import', legacy, '--data', d]);
+    expect(r1.code).toBe(1);
+    expect(r1.stderr).toContain(`nothing was imported; ${legacy}:4: byte 0xE8 is not UTF-8`);
+    const utf16 = join(d, 'utf16.yaml');
+    writeFileSync(utf16, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('items: []\n', 'utf16le')]));
+    expect((await runKiosk(['import', utf16, '--data', d])).stderr).toContain(`${utf16}:1: the file is UTF-16; save it as UTF-8`);
+    const bad = join(d, 'barcodes.yaml');
+    writeFileSync(
+      bad,
+      [
+        'items:',
+        '  - {barcode: "W|1", bibId: L1, title: Pipe, materialType: book, department: "01"}',
+        '  - {barcode: "  ", bibId: L1, title: Blank, materialType: book, department: "01"}',
+        'kits:',
+        '  - {code: KX, title: Kit, lead: "A1", parts: ["A1", "A1"]}',
+        '',
+      ].join('\n'),
+    );
+    const r2 = await runKiosk(['import', bad, '--data', d]);
+    expect(r2.stderr).toContain(`${bad}:2: items[0].barcode: must not contain "|" (the SIP2 field delimiter) or control characters`);
+    expect(r2.stderr).toContain(`${bad}:3: items[1].barcode: must not be blank`);
+    expect(r2.stderr).toContain(`${bad}:5: kits[0].parts: a part is listed twice`);
+    // An unknown field is named at its own line.
+    const extra = join(d, 'extra.yaml');
+    writeFileSync(extra, 'items:\n  - barcode: "X1"\n    bibId: B\n    title: T\n    materialType: book\n    department: "01"\n    colour: red\n');
+    expect((await runKiosk(['import', extra, '--data', d])).stderr).toContain(`${extra}:7: items[0].colour: unknown field`);
+  });
+
+  it('patron show counts a kit once toward the loan limit, as the engine does', async () => {
+    const d = tmp();
+    const file = join(d, 'kit.yaml');
+    writeFileSync(
+      file,
+      [
+        'departments: [{code: "01", name: Central}]',
+        'materialTypes: [{code: book, name: Book}]',
+        'categories: [{code: adult, name: Adult}]',
+        'items:',
+        '  - {barcode: "K1", bibId: KT, title: Farm 1, materialType: book, department: "01"}',
+        '  - {barcode: "K2", bibId: KT, title: Farm 2, materialType: book, department: "01"}',
+        '  - {barcode: "B1", bibId: BT, title: Alamut, materialType: book, department: "01"}',
+        'kits:',
+        '  - {code: KX, title: Farm, lead: "K1", parts: ["K1", "K2"]}',
+        'patrons:',
+        '  - {barcode: "0300001", firstName: Ana, lastName: Novak, category: adult, homeDepartment: "01"}',
+        'loans:',
+        '  - {item: "K1", patron: "0300001", status: C, loanedAt: "@today-2d"}',
+        '  - {item: "B1", patron: "0300001", status: C, loanedAt: "@today-2d"}',
+        '',
+      ].join('\n'),
+    );
+    expect((await runKiosk(['import', file, '--data', d])).code).toBe(0);
+    const r = await runKiosk(['patron', 'show', '0300001', '--data', d]);
+    expect(r.stdout).toContain('  loans (3 item(s); 2 toward the limit of 15, a kit counting once):\n');
+    expect(r.stdout).toMatch(/C K2 due \d{4}-\d{2}-\d{2} {2}Farm 2 \[kit KX 2\/2\]/);
+  });
+
+  it('show and export need a store: a mistyped data directory is said, not created empty', async () => {
+    const d = join(tmp(), 'typo');
+    for (const args of [['patron', 'show', '0100001'], ['item', 'show', 'X1'], ['export']]) {
+      const r = await runKiosk([...args, '--data', d]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`kiosk: no store in ${d} (is --data or KIOSK_DATA_DIR right?`);
+    }
+    expect((await import('node:fs')).existsSync(d)).toBe(false);
+  });
+
   it('`kiosk start` fills a fresh data directory with the demo library; --no-demo leaves it empty', async () => {
     const d = tmp();
     const daemon = await startKiosk(['--data', d, '--port', String(await freePort()), '--clock', '2026-03-02T10:00:00+01:00']);
@@ -115,6 +194,14 @@ describe('kiosk import, export, item show, patron show', () => {
     expect(await daemon.stop()).toBe(0);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('W 30100000081');
+    // A withheld card: the block's kind and the staff note, which only staff see.
+    const blocked = await runKiosk(['patron', 'show', '0200001', '--data', d, '--clock', '2026-03-02T10:00:00+01:00']);
+    expect(blocked.stdout).toContain('  blocks: patron_blocked (card_withheld: "Card reported lost; kept at the desk")\n');
+    // export to a directory that does not exist: a message, not a stack trace; to a reader that
+    // stops early (`| head`): quiet, exit 0.
+    const nowhere = await runKiosk(['export', '--data', d, '-o', join(d, 'no', 'such', 'dir', 'x.yaml')]);
+    expect(nowhere.code).toBe(1);
+    expect(nowhere.stderr).toBe(`kiosk: cannot write ${join(d, 'no', 'such', 'dir', 'x.yaml')}: ENOENT\n`);
     const e = tmp();
     const empty = await startKiosk(['--data', e, '--port', String(await freePort()), '--no-demo']);
     expect(await empty.stop()).toBe(0);
@@ -138,6 +225,29 @@ describe('kiosk hash-password and kiosk sip2-server', () => {
     expect(verifyPin('locker-2026', out)).toBe(true);
     expect(verifyPin('locker-2025', out)).toBe(false);
   });
+
+  // At a terminal (a pseudo-terminal made by util-linux `script`): asked twice, never echoed.
+  it.skipIf(!existsSync('/usr/bin/script'))('at a terminal, asks for the password twice without showing it', async () => {
+    const { spawn } = await import('node:child_process');
+    const { KIOSK_BIN } = await import('../../helpers/process.ts');
+    const { verifyPin } = await import('../../../daemon/circulation/pin.ts');
+    const screen = await new Promise<string>((resolve) => {
+      const child = spawn('/usr/bin/script', ['-qec', `${process.execPath} ${KIOSK_BIN} hash-password`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+      let s = '';
+      child.stdout.on('data', (d: Buffer) => {
+        s += d.toString('utf8');
+        // Type each answer once its prompt is on the screen.
+        if (s.endsWith('Password: ') && !s.includes('Repeat')) child.stdin.write('hunter-22\r');
+        if (s.endsWith('Repeat the password: ')) child.stdin.write('hunter-22\r');
+      });
+      child.on('close', () => resolve(s));
+    });
+    expect(screen).toContain('Password: ');
+    expect(screen).toContain('Repeat the password: ');
+    expect(screen).not.toContain('hunter-22');
+    const hash = /scrypt\$\S+/.exec(screen)?.[0] ?? '';
+    expect(verifyPin('hunter-22', hash)).toBe(true);
+  }, 30_000);
 
   it('runs the SIP2 bridge alone on the demo store', async () => {
     const { spawn } = await import('node:child_process');

@@ -60,14 +60,21 @@ describe('configuration', () => {
     expect(r.ok && [r.value.config.data.dir, r.value.config.http.port, r.value.policy.name]).toEqual(['/tmp/elsewhere', 9001, 'jelgava']);
     const bad = loadConfig({}, { KIOSK_PORT: 'x' });
     expect(!bad.ok && bad.problems).toEqual(['environment KIOSK_PORT: "x" is not a port number']);
+    // A bad log level from the environment is blamed on the variable, not on config/default.yaml.
+    const loud = loadConfig({}, { KIOSK_LOG_LEVEL: 'loud' });
+    expect(!loud.ok && loud.problems[0]).toMatch(/^option --log-level \/ KIOSK_LOG_LEVEL: log\.level: Invalid option/);
     const unknown = loadConfig({ preset: 'atlantis' }, {});
     expect(!unknown.ok && unknown.problems[0]).toMatch(/no preset file .*atlantis\.yaml \(known presets: cobiss, jelgava/);
   });
 
-  it('masks secrets when printing a configuration', () => {
-    expect(redactConfig({ sip2: { accounts: [{ user: 'locker', password: 'hunter2', pinHash: 'x' }] } })).toEqual({
-      sip2: { accounts: [{ user: 'locker', password: '***', pinHash: '***' }] },
+  it('masks secrets when printing a configuration, and only secrets', () => {
+    expect(redactConfig({ sip2: { accounts: [{ user: 'locker', password: 'hunter2', pinHash: 'x', passwordHash: 'scrypt$1', patronPasswordRequired: false }] } })).toEqual({
+      sip2: { accounts: [{ user: 'locker', password: '***', pinHash: '***', passwordHash: '***', patronPasswordRequired: false }] },
     });
+    // Settings about secrets are not secrets: a staff member checking the configuration needs them.
+    const settings = { pairing: { tokenTtlH: 12 }, auth: { minPasswordLength: 10 }, drawer: { pin: 2 }, smtp: { passwordEnv: 'SMTP_PASSWORD' }, tls: { key: '/etc/kiosk/key.pem' } };
+    expect(redactConfig(settings)).toEqual(settings);
+    expect(redactConfig({ upstream: { terminalPassword: 'ac', token: 't0k', pin: '1234' } })).toEqual({ upstream: { terminalPassword: '***', token: '***', pin: '***' } });
   });
 });
 
