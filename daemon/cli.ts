@@ -2,6 +2,7 @@
  * The `kiosk` command. `kiosk start` runs the daemon; the other commands work on the same data
  * directory and configuration (so `kiosk import` fills the store a daemon serves).
  */
+import { StartRefused } from './start-refused.ts';
 import { Command, InvalidArgumentError } from 'commander';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -142,7 +143,9 @@ export function buildProgram(): Command {
       try {
         daemon = await startDaemon({ config, policy, clock, logger });
       } catch (e) {
-        logger.fatal({ err: e }, 'daemon did not start');
+        // A refusal the operator can act on is one line; anything else keeps its stack for a bug report.
+        if (e instanceof StartRefused) logger.fatal({ reason: e.message }, 'daemon did not start');
+        else logger.fatal({ err: e }, 'daemon did not start');
         throw new CliExit(1, (e as Error).message);
       }
       if (stopping) await stop(stopping);

@@ -2,6 +2,7 @@
  * Composition root: opens the store, loads the demo data into an empty store, builds the
  * circulation backend and the HTTP server, and hands back one handle that stops them all.
  */
+import { StartRefused } from './start-refused.ts';
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync, openSync, closeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
@@ -94,7 +95,7 @@ function lockDataDir(dataDir: string): () => void {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const pid = Number(readFileSync(lock, 'utf8').trim());
       if (pid && pid !== process.pid && isAlive(pid)) {
-        throw new Error(`data directory ${dataDir} is in use by another daemon (pid ${pid}); use --data for a second one`);
+        throw new StartRefused(`data directory ${dataDir} is in use by another daemon (pid ${pid}); use --data for a second one`);
       }
       rmSync(lock, { force: true }); // stale lock of a daemon that died
     }

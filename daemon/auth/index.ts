@@ -322,7 +322,11 @@ export class Auth {
         outcome: 'refused',
         detail: { ...detail, reason, ...(retryAfterS > 0 ? { lockedForS: retryAfterS } : {}) },
       });
-      if (retryAfterS > 0) this.#log?.warn({ user, remote, lockedForS: retryAfterS }, 'login locked after repeated failures');
+      if (retryAfterS > 0) {
+        // Say which lock it is: this user name's (userFailures), or this address's for every user (addressFailures).
+        const scope = addrKey && this.#lockedFor(addrKey) >= retryAfterS ? 'address' : 'user';
+        this.#log?.warn({ user, remote, lockedForS: retryAfterS, scope }, scope === 'address' ? 'logins from this address locked after repeated failures' : 'logins of this user locked after repeated failures');
+      }
       await durable(this.#db);
       return retryAfterS > 0 ? { ok: false, code: 'too_many_attempts', retryAfterS } : { ok: false, code: 'bad_credentials' };
     }

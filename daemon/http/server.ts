@@ -3,6 +3,7 @@
  * admin pages later) and socket.io on the same server for the kiosk's live events. Bound to
  * 127.0.0.1 unless the config says otherwise.
  */
+import { StartRefused } from '../start-refused.ts';
 import express from 'express';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -50,6 +51,38 @@ export interface HttpHandle {
   close(): Promise<void>;
 }
 
+/**
+ * Cross-site request forgery guard for every write (POST, PUT, PATCH, DELETE). The session cookie is
+ * SameSite=Strict, but another origin on the same host (another port of the same machine) is the same
+ * site and would send it. So a write is refused when the browser says it comes from another origin
+ * (the Origin header), and when its body is anything but JSON: an HTML form on another page can
+ * post urlencoded, multipart or text/plain, never application/json without a CORS preflight we do
+ * not grant. Clients that are not browsers send no Origin and are not affected.
+ */
+function sameOriginWrites(req: express.Request, res: express.Response, next: express.NextFunction): void {
+  if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return next();
+  // Host against host (not scheme): behind a TLS proxy the browser says https and we see http.
+  const origin = req.headers.origin;
+  if (origin !== undefined && hostOf(origin) !== req.headers.host) {
+    res.status(403).json({ ok: false, error: { code: 'cross_origin', message: 'A request from another origin is refused.' } });
+    return;
+  }
+  const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+  if (hasBody && !req.is('application/json')) {
+    res.status(415).json({ ok: false, error: { code: 'unsupported_media_type', message: 'Send the request as application/json.' } });
+    return;
+  }
+  next();
+}
+
+function hostOf(origin: string): string | null {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return null; // "null" (a sandboxed page, a file) or garbage: not ours
+  }
+}
+
 export async function startHttp(opts: HttpOptions): Promise<HttpHandle> {
   const log = opts.logger.child({ component: 'http' });
   const app = express();
@@ -63,9 +96,33 @@ export async function startHttp(opts: HttpOptions): Promise<HttpHandle> {
       res.status(500).json({ status: 'error', error: (e as Error).message });
     }
   });
+  app.use(sameOriginWrites);
   if (opts.simulator) app.use('/simulator', opts.simulator);
   for (const m of opts.mounts ?? []) app.use(m.path, m.handler);
+  // An API path no router answered is a JSON 404, not the kiosk page with 200.
+  app.use(['/api', '/admin/api', '/staff/api'], (req, res) => {
+    res.status(404).json({ ok: false, error: { code: 'not_found', message: `No such API: ${req.method} ${req.originalUrl.split('?')[0]}` } });
+  });
   if (opts.ui) app.use(opts.ui);
+  // Last: errors no router answered itself (a body that is not JSON or too large, a missing file)
+  // get a short message in JSON, never express's HTML page with a stack trace and server paths.
+  app.use((err: unknown, req: express.Request, res: express.Response, next: express.NextFunction) => {
+    if (res.headersSent) return next(err);
+    const e = err as { status?: number; statusCode?: number; type?: string; expose?: boolean };
+    const status = e.status ?? e.statusCode ?? 500;
+    const message =
+      e.type === 'entity.parse.failed'
+        ? 'The request body is not valid JSON.'
+        : e.type === 'entity.too.large'
+          ? 'The request is too large.'
+          : status === 404
+            ? 'Not found.'
+            : status < 500 && e.expose
+              ? (err as Error).message
+              : 'Something went wrong on the daemon; it is in its log.';
+    if (status >= 500) log.error({ err, path: req.path }, 'request failed');
+    res.status(status).json({ ok: false, error: { code: status === 404 ? 'not_found' : status >= 500 ? 'internal' : 'invalid_request', message } });
+  });
   const server = createServer(app);
   const io = new SocketServer(server, { serveClient: false, cors: { origin: false } });
   io.on('connection', async (socket) => {
@@ -80,7 +137,7 @@ export async function startHttp(opts: HttpOptions): Promise<HttpHandle> {
       server.off('listening', onListening);
       reject(
         e.code === 'EADDRINUSE'
-          ? new Error(`HTTP port ${opts.port} on ${opts.host} is already in use (another daemon? use --port)`)
+          ? new StartRefused(`HTTP port ${opts.port} on ${opts.host} is already in use (another daemon? use --port)`)
           : e,
       );
     };

@@ -114,7 +114,7 @@ export function createAdminPairingRouter(d: Pick<StaffDeps, 'auth' | 'pairing'>)
   r.post('/:id/revoke', d.auth.requireApi('admin'), async (req, res) => {
     const id = Number(req.params.id);
     if (!Number.isInteger(id) || id < 1) {
-      res.status(400).json({ ok: false, error: { code: 'invalid_request', message: `pairing id "${req.params.id}" is not a number` } });
+      res.status(400).json({ ok: false, error: { code: 'invalid_request', message: `"${req.params.id}" is not a pairing id (a whole number from 1; see GET /api/admin/pairing)` } });
       return;
     }
     const ended = await d.pairing.revoke(id, { user: principalOf(res).user, reason: 'admin' });

@@ -6,6 +6,7 @@
  * Connections idle too long are closed; a connection limit protects the daemon; shutdown stops
  * accepting and lets in-flight transactions finish.
  */
+import { StartRefused } from '../start-refused.ts';
 import { readFileSync } from 'node:fs';
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
@@ -314,7 +315,7 @@ export async function startSip2Server(opts: Sip2ServerOptions): Promise<Sip2Serv
   }
   await new Promise<void>((resolve, reject) => {
     const onError = (e: NodeJS.ErrnoException) =>
-      reject(e.code === 'EADDRINUSE' ? new Error(`SIP2 port ${config.port} on ${config.host} is already in use (use --sip2-port)`) : e);
+      reject(e.code === 'EADDRINUSE' ? new StartRefused(`SIP2 port ${config.port} on ${config.host} is already in use (use --sip2-port)`) : e);
     server.once('error', onError);
     server.listen(config.port, config.host, () => {
       server.off('error', onError);

@@ -108,6 +108,35 @@ describe('access', () => {
     expect(ok.status).toBe(200);
     expect(await ok.text()).toContain('/staff/desk/desk.js');
   });
+
+  it('refuses a write from another origin or as an HTML form would send it: the drawer stays shut', async () => {
+    const drawer = (headers: Record<string, string>, body?: string) =>
+      fetch(`${desk!.url}/api/desk/drawer`, { method: 'POST', headers: { cookie: desk!.cookie, ...headers }, ...(body !== undefined ? { body } : {}) });
+    // Another origin (another port of the same host is the same site, so the cookie would come along).
+    const cross = await drawer({ origin: 'http://127.0.0.1:9', 'content-type': 'application/json' }, '{}');
+    expect(cross.status).toBe(403);
+    expect(await cross.json()).toEqual({ ok: false, error: { code: 'cross_origin', message: 'A request from another origin is refused.' } });
+    // What a form on any page can post: urlencoded, no Origin check needed to refuse it.
+    const form = await drawer({ 'content-type': 'application/x-www-form-urlencoded' }, 'a=b');
+    expect(form.status).toBe(415);
+    expect(desk!.sim.printer.drawerOpen()).toBe(false);
+    // A body that is not JSON, or too large, to a router with its own parser: JSON, no stack, no paths.
+    const broken = await fetch(`${desk!.url}/staff/api/pair`, { method: 'POST', headers: { cookie: desk!.cookie, 'content-type': 'application/json' }, body: '{"code":' });
+    expect(broken.status).toBe(400);
+    const text = await broken.text();
+    expect(JSON.parse(text)).toEqual({ ok: false, error: { code: 'invalid_request', message: 'The request body is not valid JSON.' } });
+    expect(text).not.toMatch(/node_modules|at JSON\.parse|<pre>/);
+    const big = await fetch(`${desk!.url}/staff/api/pair`, { method: 'POST', headers: { cookie: desk!.cookie, 'content-type': 'application/json' }, body: JSON.stringify({ code: 'x'.repeat(200_000) }) });
+    expect(big.status).toBe(413);
+    expect((await big.json()).error.message).toBe('The request is too large.');
+    // An API path nobody answers: JSON 404, not the kiosk page; a missing file: no server path.
+    const none = await fetch(`${desk!.url}/staff/api/nope`, { headers: { cookie: desk!.cookie } });
+    expect(none.status).toBe(404);
+    expect((await none.json()).error.code).toBe('not_found');
+    const file = await fetch(`${desk!.url}/login/nothing`);
+    expect(file.status).toBe(404);
+    expect(await file.text()).not.toContain('/daemon/http/');
+  });
 });
 
 describe('enrolment form on the signature tablet', () => {

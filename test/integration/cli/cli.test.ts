@@ -40,6 +40,9 @@ describe('kiosk start', () => {
       const clash = await runKiosk(['start', '--data', a, '--port', String(await freePort())]);
       expect(clash.code).toBe(1);
       expect(clash.stderr).toContain(`data directory ${a} is in use by another daemon`);
+      // The log line says the same in one line: a refusal, not a bug, so no stack trace.
+      expect(clash.stdout).toContain(`"reason":"data directory ${a} is in use by another daemon`);
+      expect(clash.stdout).not.toContain('"stack"');
     } finally {
       expect(await one.stop()).toBe(0);
       expect(await two.stop()).toBe(0);
