@@ -2,7 +2,6 @@
  * The `kiosk` command. `kiosk start` runs the daemon; the other commands work on the same data
  * directory and configuration (so `kiosk import` fills the store a daemon serves).
  */
-import { StartRefused } from './start-refused.ts';
 import { Command, InvalidArgumentError } from 'commander';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -24,6 +23,7 @@ import { promptHidden, registerAdminCommand } from './auth/cli.ts';
 import { devicesCommand } from './devices/list.ts';
 import { stringify } from 'yaml';
 import { join } from 'node:path';
+import { StartRefused } from './start-refused.ts';
 
 interface CommonOptions {
   sip2Port?: number;

@@ -8,7 +8,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
 import { configSchema, policySchema, type Config, type Policy } from '../config/schema.ts';
-import { deepMerge, formatPath, isPlainObject, parseYamlSource, type YamlSource } from './yaml-source.ts';
+import { deepMerge, formatPath, isPlainObject, issuesByKey, parseYamlSource, type YamlSource } from './yaml-source.ts';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const configDir = join(repoRoot, 'config');
@@ -46,17 +46,7 @@ function zodProblems(
   error: z.ZodError,
   locate: (path: PropertyKey[]) => string,
 ): string[] {
-  return error.issues.flatMap((issue) => {
-    // zod reports unknown keys on the object that holds them; each is said at its own line instead.
-    if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => {
-        const path = [...(issue.path as PropertyKey[]), key];
-        return `${locate(path)}${formatPath(path)}: unknown setting`;
-      });
-    }
-    const path = issue.path as PropertyKey[];
-    return [`${locate(path)}${formatPath(path)}: ${issue.message}`];
-  });
+  return issuesByKey(error.issues, 'unknown setting').map(({ path, message }) => `${locate(path)}${formatPath(path)}: ${message}`);
 }
 
 /** Env variables the daemon reads (documented in the README). */

@@ -2,7 +2,6 @@
  * Composition root: opens the store, loads the demo data into an empty store, builds the
  * circulation backend and the HTTP server, and hands back one handle that stops them all.
  */
-import { StartRefused } from './start-refused.ts';
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync, openSync, closeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
@@ -41,6 +40,7 @@ import { DeskService } from './desk/desk.ts';
 import { createDeskRouter } from './http/desk.ts';
 import { KeyboardWedge } from './pairing/wedge.ts';
 import { attachStaffSocket, createAdminPairingRouter, createStaffRouter } from './http/staff.ts';
+import { StartRefused } from './start-refused.ts';
 
 export const VERSION: string = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
 

@@ -42,6 +42,22 @@ export function parseYamlSource(text: string, file: string): YamlSource {
   };
 }
 
+/**
+ * Schema issues (zod's) as one path and message per problem. zod reports every unknown key of an
+ * object in one issue on the object; here each key is its own problem at its own path, so that
+ * FILE:LINE points at the key rather than at the entry holding it.
+ */
+export function issuesByKey(
+  issues: ReadonlyArray<{ code: string; path: ReadonlyArray<PropertyKey>; message: string; keys?: string[] }>,
+  unknownKey: string,
+): Array<{ path: PropertyKey[]; message: string }> {
+  return issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys' && issue.keys
+      ? issue.keys.map((key) => ({ path: [...issue.path, key], message: unknownKey }))
+      : [{ path: [...issue.path], message: issue.message }],
+  );
+}
+
 export function formatPath(path: ReadonlyArray<PropertyKey>): string {
   let out = '';
   for (const p of path) {

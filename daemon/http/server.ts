@@ -3,13 +3,13 @@
  * admin pages later) and socket.io on the same server for the kiosk's live events. Bound to
  * 127.0.0.1 unless the config says otherwise.
  */
-import { StartRefused } from '../start-refused.ts';
 import express from 'express';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { Server as SocketServer } from 'socket.io';
 import type { DevicesHealth, ManagedDeviceStatus } from '../devices/manager.ts';
+import { StartRefused } from '../start-refused.ts';
 
 export interface HealthReport {
   status: 'ok' | 'degraded';

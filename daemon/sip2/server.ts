@@ -6,7 +6,6 @@
  * Connections idle too long are closed; a connection limit protects the daemon; shutdown stops
  * accepting and lets in-flight transactions finish.
  */
-import { StartRefused } from '../start-refused.ts';
 import { readFileSync } from 'node:fs';
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
@@ -17,6 +16,7 @@ import { decode, decodeCharset, encode, isChecksumFailure, isRetransmission, mas
 import type { Clock } from '../clock.ts';
 import type { CirculationBackend } from '../circulation/backend.ts';
 import { handleRequest, malformedRequest, type HandlerDeps, type Sip2Session } from './handlers.ts';
+import { StartRefused } from '../start-refused.ts';
 
 export type Sip2Config = Config['sip2'];
 

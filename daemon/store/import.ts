@@ -10,7 +10,7 @@ import { addDays, isPlainDate, localDate } from '../circulation/dates.ts';
 import type { EmbeddedBackend } from '../circulation/embedded.ts';
 import { hashPin, isPinHash } from '../circulation/pin.ts';
 import { fromMinor, toMinor } from '../circulation/policy.ts';
-import { formatPath, parseYamlSource } from '../yaml-source.ts';
+import { formatPath, issuesByKey, parseYamlSource } from '../yaml-source.ts';
 import type { Db } from './db.ts';
 
 const RELATIVE = /^@today(?:([+-])(\d{1,5})d)?$/;
@@ -205,8 +205,9 @@ export function decodeImportFile(bytes: Uint8Array, file: string): { ok: true; t
   } catch {
     // Where: the text up to the first replacement character was valid, so its UTF-8 length is the offset.
     const loose = new TextDecoder('utf-8').decode(bytes);
-    const at = Buffer.byteLength(loose.slice(0, Math.max(0, loose.indexOf('\uFFFD'))), 'utf8');
-    const line = loose.slice(0, Math.max(0, loose.indexOf('\uFFFD'))).split('\n').length;
+    const valid = loose.slice(0, Math.max(0, loose.indexOf('\uFFFD')));
+    const at = Buffer.byteLength(valid, 'utf8');
+    const line = valid.split('\n').length;
     const byte = bytes[at]?.toString(16).toUpperCase().padStart(2, '0') ?? '??';
     return { ok: false, problem: `${file}:${line}: byte 0x${byte} is not UTF-8 (a file saved in a legacy code page such as Windows-1250?); save it as UTF-8` };
   }
@@ -219,15 +220,7 @@ export function importData(db: Db, text: string, file: string, opts: ImportOptio
   const at = (path: PropertyKey[]) => `${file}:${src.lineOf(path) ?? 1}: ${formatPath(path)}`;
   const parsed = documentSchema.safeParse(src.value);
   if (!parsed.success) {
-    return {
-      ok: false,
-      problems: parsed.error.issues.flatMap((i) =>
-        // An unknown field is said at its own line, not at the line of the entry that holds it.
-        i.code === 'unrecognized_keys'
-          ? i.keys.map((key) => `${at([...(i.path as PropertyKey[]), key])}: unknown field`)
-          : [`${at(i.path as PropertyKey[])}: ${i.message}`],
-      ),
-    };
+    return { ok: false, problems: issuesByKey(parsed.error.issues, 'unknown field').map(({ path, message }) => `${at(path)}: ${message}`) };
   }
   const doc = parsed.data;
   const problems: string[] = [];
