@@ -10,7 +10,7 @@ import { addDays, isPlainDate, localDate } from '../circulation/dates.ts';
 import type { EmbeddedBackend } from '../circulation/embedded.ts';
 import { hashPin, isPinHash } from '../circulation/pin.ts';
 import { fromMinor, toMinor } from '../circulation/policy.ts';
-import { formatPath, issuesByKey, parseYamlSource } from '../yaml-source.ts';
+import { formatPath, isPlainObject, issuesByKey, parseYamlSource } from '../yaml-source.ts';
 import type { Db } from './db.ts';
 
 const RELATIVE = /^@today(?:([+-])(\d{1,5})d)?$/;
@@ -26,143 +26,131 @@ const barcode = z
 const dateish = z.union([z.string(), z.date()], { error: 'must be a date YYYY-MM-DD or @today±Nd' });
 const amount = z.number().nonnegative().multipleOf(0.01, 'at most two decimals');
 
-const documentSchema = z
+/** One row of each section (docs/import-format.md); a row is checked on its own, so a file's problems of form and of meaning are found in one run. */
+const rowSchemas = {
+  departments: z.object({ code, name: z.string().min(1), fixedDueDate: dateish.nullish() }).strict(),
+  materialTypes: z.object({ code, name: z.string().min(1), parent: code.nullish() }).strict(),
+  categories: z.object({ code, name: z.string().min(1) }).strict(),
+  pickupPlaces: z.object({ code, department: code, kind: z.enum(['desk', 'locker', 'delivery']), name: z.string().min(1) }).strict(),
+  items: z
+    .object({
+      barcode,
+      bibId: z.string().min(1).optional(),
+      title: z.string().min(1),
+      author: z.string().default(''),
+      materialType: code,
+      department: code,
+      callNumber: z.string().default(''),
+      language: z.string().nullish(),
+      access: z.enum(['', '1', '2', '3', '4', '5', '6', '7', '8']).default(''),
+      status: z
+        .enum(['', '1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12', '13', '14', '+', '-'])
+        .default(''),
+      restriction: z
+        .string()
+        .regex(/^(\d{1,4}[dwmy])?$/, 'an item loan period such as 14d or 0d, or empty')
+        .default(''),
+      price: amount.nullish(),
+      acquiredOn: dateish.nullish(),
+    })
+    .strict(),
+  kits: z.object({ code, title: z.string().min(1), lead: barcode, parts: z.array(barcode).min(2).refine((a) => new Set(a).size === a.length, 'a part is listed twice') }).strict(),
+  patrons: z
+    .object({
+      barcode,
+      altIds: z.array(barcode).default([]),
+      firstName: z.string().min(1),
+      lastName: z.string().min(1),
+      category: code,
+      pin: z.string({ error: 'must be a quoted string' }).regex(/^\d{4,12}$/, 'a PIN is 4 to 12 digits').nullish(),
+      pinHash: z.string().refine(isPinHash, 'not a hash written by kiosk export').nullish(),
+      email: z.email().nullish(),
+      mobile: z.string().regex(/^\+?[0-9 ]{6,20}$/, 'a phone number').nullish(),
+      homeDepartment: code,
+      language: z.enum(['en', 'sl', 'lv', 'hu']).default('en'),
+      membershipExpires: dateish.nullish(),
+      block: z
+        .object({
+          reason: z.enum(['card_withheld', 'home_loan_ban', 'visits_disabled', 'staff']),
+          note: z.string().nullish(),
+        })
+        .strict()
+        .nullish(),
+      limits: z
+        .object({
+          maxItems: z.number().int().min(0).nullish(),
+          maxRenewals: z.number().int().min(0).nullish(),
+          maxHolds: z.number().int().min(0).nullish(),
+        })
+        .strict()
+        .nullish(),
+    })
+    .strict(),
+  loans: z
+    .object({
+      item: barcode,
+      patron: barcode,
+      status: z.enum(['C', 'S', 'L']).default('C'),
+      department: code.nullish(),
+      loanedAt: dateish,
+      dueDate: dateish.nullish(),
+      renewals: z.number().int().min(0).default(0),
+    })
+    .strict(),
+  holds: z
+    .object({
+      patron: barcode,
+      bibId: z.string().nullish(),
+      item: barcode.nullish(),
+      status: z.enum(['R', 'O', 'W']).default('R'),
+      createdAt: dateish,
+      pickupPlace: code.nullish(),
+      expiresOn: dateish.nullish(),
+    })
+    .strict(),
+  fees: z
+    .object({
+      patron: barcode,
+      kind: z.enum(['overdue', 'lost', 'card', 'unclaimed_hold', 'loan_fee', 'other_department', 'other']),
+      amount: amount.refine((v) => v > 0, 'must be more than 0'),
+      item: barcode.nullish(),
+      createdAt: dateish,
+      description: z.string().default(''),
+    })
+    .strict(),
+  calendar: z
+    .object({
+      date: dateish,
+      department: code.nullish(),
+      closed: z.boolean(),
+      fineCharged: z.boolean().default(false),
+      noFine: z.boolean().default(false),
+      note: z.string().nullish(),
+    })
+    .strict(),
+} as const;
+
+type Section = keyof typeof rowSchemas;
+const SECTIONS = Object.keys(rowSchemas) as Section[];
+export type ImportDocument = { [K in Section]?: z.infer<(typeof rowSchemas)[K]>[] };
+
+/** The document's outline: known sections, each a list; the rows themselves are checked by rowSchemas. */
+const outlineSchema = z
   .object({
     format: z.literal('open-kiosk/1').optional(),
-    departments: z.array(z.object({ code, name: z.string().min(1), fixedDueDate: dateish.nullish() }).strict()).optional(),
-    materialTypes: z.array(z.object({ code, name: z.string().min(1), parent: code.nullish() }).strict()).optional(),
-    categories: z.array(z.object({ code, name: z.string().min(1) }).strict()).optional(),
-    pickupPlaces: z
-      .array(
-        z.object({ code, department: code, kind: z.enum(['desk', 'locker', 'delivery']), name: z.string().min(1) }).strict(),
-      )
-      .optional(),
-    items: z
-      .array(
-        z
-          .object({
-            barcode,
-            bibId: z.string().min(1).optional(),
-            title: z.string().min(1),
-            author: z.string().default(''),
-            materialType: code,
-            department: code,
-            callNumber: z.string().default(''),
-            language: z.string().nullish(),
-            access: z.enum(['', '1', '2', '3', '4', '5', '6', '7', '8']).default(''),
-            status: z
-              .enum(['', '1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12', '13', '14', '+', '-'])
-              .default(''),
-            restriction: z
-              .string()
-              .regex(/^(\d{1,4}[dwmy])?$/, 'an item loan period such as 14d or 0d, or empty')
-              .default(''),
-            price: amount.nullish(),
-            acquiredOn: dateish.nullish(),
-          })
-          .strict(),
-      )
-      .optional(),
-    kits: z
-      .array(z.object({ code, title: z.string().min(1), lead: barcode, parts: z.array(barcode).min(2).refine((a) => new Set(a).size === a.length, 'a part is listed twice') }).strict())
-      .optional(),
-    patrons: z
-      .array(
-        z
-          .object({
-            barcode,
-            altIds: z.array(barcode).default([]),
-            firstName: z.string().min(1),
-            lastName: z.string().min(1),
-            category: code,
-            pin: z.string({ error: 'must be a quoted string' }).regex(/^\d{4,12}$/, 'a PIN is 4 to 12 digits').nullish(),
-            pinHash: z.string().refine(isPinHash, 'not a hash written by kiosk export').nullish(),
-            email: z.email().nullish(),
-            mobile: z.string().regex(/^\+?[0-9 ]{6,20}$/, 'a phone number').nullish(),
-            homeDepartment: code,
-            language: z.enum(['en', 'sl', 'lv', 'hu']).default('en'),
-            membershipExpires: dateish.nullish(),
-            block: z
-              .object({
-                reason: z.enum(['card_withheld', 'home_loan_ban', 'visits_disabled', 'staff']),
-                note: z.string().nullish(),
-              })
-              .strict()
-              .nullish(),
-            limits: z
-              .object({
-                maxItems: z.number().int().min(0).nullish(),
-                maxRenewals: z.number().int().min(0).nullish(),
-                maxHolds: z.number().int().min(0).nullish(),
-              })
-              .strict()
-              .nullish(),
-          })
-          .strict(),
-      )
-      .optional(),
-    loans: z
-      .array(
-        z
-          .object({
-            item: barcode,
-            patron: barcode,
-            status: z.enum(['C', 'S', 'L']).default('C'),
-            department: code.nullish(),
-            loanedAt: dateish,
-            dueDate: dateish.nullish(),
-            renewals: z.number().int().min(0).default(0),
-          })
-          .strict(),
-      )
-      .optional(),
-    holds: z
-      .array(
-        z
-          .object({
-            patron: barcode,
-            bibId: z.string().nullish(),
-            item: barcode.nullish(),
-            status: z.enum(['R', 'O', 'W']).default('R'),
-            createdAt: dateish,
-            pickupPlace: code.nullish(),
-            expiresOn: dateish.nullish(),
-          })
-          .strict(),
-      )
-      .optional(),
-    fees: z
-      .array(
-        z
-          .object({
-            patron: barcode,
-            kind: z.enum(['overdue', 'lost', 'card', 'unclaimed_hold', 'loan_fee', 'other_department', 'other']),
-            amount: amount.refine((v) => v > 0, 'must be more than 0'),
-            item: barcode.nullish(),
-            createdAt: dateish,
-            description: z.string().default(''),
-          })
-          .strict(),
-      )
-      .optional(),
-    calendar: z
-      .array(
-        z
-          .object({
-            date: dateish,
-            department: code.nullish(),
-            closed: z.boolean(),
-            fineCharged: z.boolean().default(false),
-            noFine: z.boolean().default(false),
-            note: z.string().nullish(),
-          })
-          .strict(),
-      )
-      .optional(),
+    departments: z.array(z.unknown()).optional(),
+    materialTypes: z.array(z.unknown()).optional(),
+    categories: z.array(z.unknown()).optional(),
+    pickupPlaces: z.array(z.unknown()).optional(),
+    items: z.array(z.unknown()).optional(),
+    kits: z.array(z.unknown()).optional(),
+    patrons: z.array(z.unknown()).optional(),
+    loans: z.array(z.unknown()).optional(),
+    holds: z.array(z.unknown()).optional(),
+    fees: z.array(z.unknown()).optional(),
+    calendar: z.array(z.unknown()).optional(),
   })
   .strict();
-
-export type ImportDocument = z.infer<typeof documentSchema>;
 
 export interface ImportOptions {
   clock: Clock;
@@ -218,12 +206,44 @@ export function importData(db: Db, text: string, file: string, opts: ImportOptio
   if (src.syntaxErrors.length) return { ok: false, problems: src.syntaxErrors };
   if (src.value === null || src.value === undefined) return { ok: false, problems: [`${file}:1: the file is empty`] };
   const at = (path: PropertyKey[]) => `${file}:${src.lineOf(path) ?? 1}: ${formatPath(path)}`;
-  const parsed = documentSchema.safeParse(src.value);
-  if (!parsed.success) {
-    return { ok: false, problems: issuesByKey(parsed.error.issues, 'unknown field').map(({ path, message }) => `${at(path)}: ${message}`) };
-  }
-  const doc = parsed.data;
   const problems: string[] = [];
+  const outline = outlineSchema.safeParse(src.value);
+  if (!outline.success) {
+    for (const { path, message } of issuesByKey(outline.error.issues, 'unknown section')) problems.push(`${at(path)}: ${message}`);
+  }
+  if (!isPlainObject(src.value)) return { ok: false, problems };
+
+  // Form: each row on its own. A row with a problem is left out of the meaning checks below (its
+  // slot stays, so the index in every message is the file's own), and what other rows would find
+  // under its key (a barcode, a code) is remembered, so that a loan of a badly written item is not
+  // reported a second time as "unknown item".
+  const doc: { [K in Section]?: Array<z.infer<(typeof rowSchemas)[K]> | undefined> } = {};
+  const spoilt = { codes: new Set<string>(), items: new Set<string>(), patrons: new Set<string>(), bibs: new Set<string>() };
+  for (const section of SECTIONS) {
+    const rows = src.value[section];
+    if (!Array.isArray(rows)) continue;
+    doc[section] = rows.map((row, i) => {
+      const r = rowSchemas[section].safeParse(row);
+      if (r.success) return r.data;
+      for (const { path, message } of issuesByKey(r.error.issues, 'unknown field')) problems.push(`${at([section, i, ...path])}: ${message}`);
+      if (isPlainObject(row)) {
+        const keyed = (set: Set<string>, v: unknown) => (Array.isArray(v) ? v : [v]).forEach((x) => typeof x === 'string' && set.add(x.trim()));
+        if (section === 'items') keyed(spoilt.items, row.barcode);
+        if (section === 'items') keyed(spoilt.bibs, row.bibId ?? `ITEM-${String(row.barcode).trim()}`);
+        if (section === 'patrons') keyed(spoilt.patrons, [row.barcode, ...(Array.isArray(row.altIds) ? row.altIds : [])]);
+        if (section !== 'items' && section !== 'patrons') keyed(spoilt.codes, row.code);
+      }
+      return undefined;
+    }) as never; // TypeScript cannot tie each row's type to `section` inside the loop
+  }
+  /** Each row that passed the form check, with its index in the file. */
+  const each = <T>(rows: ReadonlyArray<T | undefined> | undefined, fn: (row: T, i: number) => unknown) =>
+    rows?.forEach((row, i) => row !== undefined && fn(row, i));
+  /** An unknown reference, unless it names a row of this file that was already reported and left out. */
+  const unknown = (kind: keyof typeof spoilt, value: string, path: PropertyKey[], message: string) => {
+    if (!spoilt[kind].has(value)) problems.push(`${at(path)}: ${message}`);
+    return true;
+  };
   const now = opts.clock.now();
   const today = localDate(now, opts.timezone);
 
@@ -268,7 +288,7 @@ export function importData(db: Db, text: string, file: string, opts: ImportOptio
   };
 
   const apply = db.transaction(() => {
-    doc.departments?.forEach((d, i) => {
+    each(doc.departments, (d, i) => {
       if (exists('departments', 'code', d.code)) return problems.push(`${at(['departments', i, 'code'])}: department "${d.code}" exists already`);
       db.prepare('INSERT INTO departments (code, name, fixed_due_date) VALUES (?, ?, ?)').run(
         d.code,
@@ -277,32 +297,42 @@ export function importData(db: Db, text: string, file: string, opts: ImportOptio
       );
       counts.departments++;
     });
-    doc.materialTypes?.forEach((m, i) => {
+    each(doc.materialTypes, (m, i) => {
       if (exists('material_types', 'code', m.code)) return problems.push(`${at(['materialTypes', i, 'code'])}: material type "${m.code}" exists already`);
       if (m.parent && !exists('material_types', 'code', m.parent)) {
-        return problems.push(`${at(['materialTypes', i, 'parent'])}: unknown material type "${m.parent}" (list the parent first)`);
+        spoilt.codes.add(m.code);
+        return unknown('codes', m.parent, ['materialTypes', i, 'parent'], `unknown material type "${m.parent}" (list the parent first)`);
       }
       db.prepare('INSERT INTO material_types (code, name, parent) VALUES (?, ?, ?)').run(m.code, m.name, m.parent ?? null);
       counts.materialTypes++;
     });
-    doc.categories?.forEach((c, i) => {
+    each(doc.categories, (c, i) => {
       if (exists('categories', 'code', c.code)) return problems.push(`${at(['categories', i, 'code'])}: category "${c.code}" exists already`);
       db.prepare('INSERT INTO categories (code, name) VALUES (?, ?)').run(c.code, c.name);
       counts.categories++;
     });
-    doc.pickupPlaces?.forEach((p, i) => {
+    each(doc.pickupPlaces, (p, i) => {
       if (exists('pickup_places', 'code', p.code)) return problems.push(`${at(['pickupPlaces', i, 'code'])}: pickup place "${p.code}" exists already`);
-      if (!exists('departments', 'code', p.department)) return problems.push(`${at(['pickupPlaces', i, 'department'])}: unknown department "${p.department}"`);
+      if (!exists('departments', 'code', p.department)) {
+        spoilt.codes.add(p.code);
+        return unknown('codes', p.department, ['pickupPlaces', i, 'department'], `unknown department "${p.department}"`);
+      }
       db.prepare('INSERT INTO pickup_places (code, department, kind, name) VALUES (?, ?, ?, ?)').run(p.code, p.department, p.kind, p.name);
       counts.pickupPlaces++;
     });
-    doc.items?.forEach((it, i) => {
+    each(doc.items, (it, i) => {
       const path = ['items', i];
       const before = problems.length;
       if (itemId(it.barcode) !== undefined) problems.push(`${at([...path, 'barcode'])}: item "${it.barcode}" exists already`);
-      if (!exists('material_types', 'code', it.materialType)) problems.push(`${at([...path, 'materialType'])}: unknown material type "${it.materialType}"`);
-      if (!exists('departments', 'code', it.department)) problems.push(`${at([...path, 'department'])}: unknown department "${it.department}"`);
-      if (problems.length > before) return;
+      const badType = !exists('material_types', 'code', it.materialType);
+      const badDepartment = !exists('departments', 'code', it.department);
+      if (badType) unknown('codes', it.materialType, [...path, 'materialType'], `unknown material type "${it.materialType}"`);
+      if (badDepartment) unknown('codes', it.department, [...path, 'department'], `unknown department "${it.department}"`);
+      if (problems.length > before || badType || badDepartment) {
+        spoilt.items.add(it.barcode);
+        spoilt.bibs.add(it.bibId ?? `ITEM-${it.barcode}`);
+        return;
+      }
       db.prepare(
         `INSERT INTO items (barcode, bib_id, title, author, material_type, department, call_number, language, access_p, status_q,
            restriction_u, price_minor, acquired_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -323,7 +353,7 @@ export function importData(db: Db, text: string, file: string, opts: ImportOptio
       );
       counts.items++;
     });
-    doc.kits?.forEach((k, i) => {
+    each(doc.kits, (k, i) => {
       const path = ['kits', i];
       if (exists('kits', 'code', k.code)) return problems.push(`${at([...path, 'code'])}: kit "${k.code}" exists already`);
       if (!k.parts.includes(k.lead)) return problems.push(`${at([...path, 'lead'])}: the lead unit "${k.lead}" must be one of the parts`);
@@ -331,7 +361,7 @@ export function importData(db: Db, text: string, file: string, opts: ImportOptio
       const ids: number[] = [];
       k.parts.forEach((b, j) => {
         const id = itemId(b);
-        if (id === undefined) return problems.push(`${at([...path, 'parts', j])}: unknown item "${b}"`);
+        if (id === undefined) return unknown('items', b, [...path, 'parts', j], `unknown item "${b}"`);
         const inKit = db.prepare('SELECT kit_id FROM items WHERE id = ?').get(id) as { kit_id: number | null };
         if (inKit.kit_id !== null) return problems.push(`${at([...path, 'parts', j])}: item "${b}" is already part of another kit`);
         ids.push(id);
@@ -341,10 +371,10 @@ export function importData(db: Db, text: string, file: string, opts: ImportOptio
       ids.forEach((id, j) => db.prepare('UPDATE items SET kit_id = ?, kit_part = ? WHERE id = ?').run(kitId, j + 1, id));
       counts.kits++;
     });
-    doc.calendar?.forEach((c, i) => {
+    each(doc.calendar, (c, i) => {
       const path = ['calendar', i];
       if (c.department && !exists('departments', 'code', c.department)) {
-        return problems.push(`${at([...path, 'department'])}: unknown department "${c.department}"`);
+        return unknown('codes', c.department, [...path, 'department'], `unknown department "${c.department}"`);
       }
       if (c.fineCharged && !c.closed) return problems.push(`${at([...path, 'fineCharged'])}: only a closed day can be marked "fine charged"`);
       if (c.noFine && c.closed) return problems.push(`${at([...path, 'noFine'])}: only an open day can be marked "no fine"`);
@@ -360,7 +390,7 @@ export function importData(db: Db, text: string, file: string, opts: ImportOptio
     opts.engine?.reloadReferenceData();
 
     const seenIds = new Set<string>();
-    doc.patrons?.forEach((p, i) => {
+    each(doc.patrons, (p, i) => {
       const path = ['patrons', i];
       const before = problems.length;
       for (const [j, id] of [p.barcode, ...p.altIds].entries()) {
@@ -370,10 +400,15 @@ export function importData(db: Db, text: string, file: string, opts: ImportOptio
         }
         seenIds.add(id);
       }
-      if (!exists('categories', 'code', p.category)) problems.push(`${at([...path, 'category'])}: unknown category "${p.category}"`);
-      if (!exists('departments', 'code', p.homeDepartment)) problems.push(`${at([...path, 'homeDepartment'])}: unknown department "${p.homeDepartment}"`);
+      const badCategory = !exists('categories', 'code', p.category);
+      const badDepartment = !exists('departments', 'code', p.homeDepartment);
+      if (badCategory) unknown('codes', p.category, [...path, 'category'], `unknown category "${p.category}"`);
+      if (badDepartment) unknown('codes', p.homeDepartment, [...path, 'homeDepartment'], `unknown department "${p.homeDepartment}"`);
       if (p.pin && p.pinHash) problems.push(`${at([...path, 'pin'])}: give either pin or pinHash, not both`);
-      if (problems.length > before) return;
+      if (problems.length > before || badCategory || badDepartment) {
+        for (const id of [p.barcode, ...p.altIds]) spoilt.patrons.add(id);
+        return;
+      }
       const id = Number(
         db
           .prepare(
@@ -403,15 +438,15 @@ export function importData(db: Db, text: string, file: string, opts: ImportOptio
       counts.patrons++;
     });
 
-    doc.loans?.forEach((l, i) => {
+    each(doc.loans, (l, i) => {
       const path = ['loans', i];
       const iid = itemId(l.item);
       const pid = patronId(l.patron);
-      if (iid === undefined) return problems.push(`${at([...path, 'item'])}: unknown item "${l.item}"`);
-      if (pid === undefined) return problems.push(`${at([...path, 'patron'])}: unknown patron "${l.patron}"`);
+      if (iid === undefined) return unknown('items', l.item, [...path, 'item'], `unknown item "${l.item}"`);
+      if (pid === undefined) return unknown('patrons', l.patron, [...path, 'patron'], `unknown patron "${l.patron}"`);
       const item = db.prepare('SELECT * FROM items WHERE id = ?').get(iid) as { department: string; kit_id: number | null; barcode: string };
       const dept = l.department ?? item.department;
-      if (!exists('departments', 'code', dept)) return problems.push(`${at([...path, 'department'])}: unknown department "${dept}"`);
+      if (!exists('departments', 'code', dept)) return unknown('codes', dept, [...path, 'department'], `unknown department "${dept}"`);
       const loanedAt = instant(l.loanedAt, [...path, 'loanedAt']);
       if (!loanedAt) return;
       let due = date(l.dueDate, [...path, 'dueDate']);
@@ -441,19 +476,19 @@ export function importData(db: Db, text: string, file: string, opts: ImportOptio
       counts.loans++;
     });
 
-    doc.holds?.forEach((h, i) => {
+    each(doc.holds, (h, i) => {
       const path = ['holds', i];
       const pid = patronId(h.patron);
-      if (pid === undefined) return problems.push(`${at([...path, 'patron'])}: unknown patron "${h.patron}"`);
+      if (pid === undefined) return unknown('patrons', h.patron, [...path, 'patron'], `unknown patron "${h.patron}"`);
       if (!h.item && !h.bibId) return problems.push(`${at(path)}: a hold needs an item or a bibId`);
       if (h.pickupPlace && !exists('pickup_places', 'code', h.pickupPlace)) {
-        return problems.push(`${at([...path, 'pickupPlace'])}: unknown pickup place "${h.pickupPlace}"`);
+        return unknown('codes', h.pickupPlace, [...path, 'pickupPlace'], `unknown pickup place "${h.pickupPlace}"`);
       }
       let iid: number | null = null;
       let bib = h.bibId ?? null;
       if (h.item) {
         const id = itemId(h.item);
-        if (id === undefined) return problems.push(`${at([...path, 'item'])}: unknown item "${h.item}"`);
+        if (id === undefined) return unknown('items', h.item, [...path, 'item'], `unknown item "${h.item}"`);
         const row = db.prepare('SELECT i.bib_id, k.lead_item_id FROM items i LEFT JOIN kits k ON k.id = i.kit_id WHERE i.id = ?').get(id) as {
           bib_id: string;
           lead_item_id: number | null;
@@ -461,7 +496,7 @@ export function importData(db: Db, text: string, file: string, opts: ImportOptio
         iid = row.lead_item_id ?? id;
         bib = row.bib_id;
       } else if (!exists('items', 'bib_id', bib)) {
-        return problems.push(`${at([...path, 'bibId'])}: no item has bibId "${bib}"`);
+        return unknown('bibs', bib!, [...path, 'bibId'], `no item has bibId "${bib}"`);
       }
       if (h.status !== 'R') {
         if (iid === null) return problems.push(`${at([...path, 'status'])}: an ${h.status} hold needs an item`);
@@ -494,14 +529,14 @@ export function importData(db: Db, text: string, file: string, opts: ImportOptio
       counts.holds++;
     });
 
-    doc.fees?.forEach((f, i) => {
+    each(doc.fees, (f, i) => {
       const path = ['fees', i];
       const pid = patronId(f.patron);
-      if (pid === undefined) return problems.push(`${at([...path, 'patron'])}: unknown patron "${f.patron}"`);
+      if (pid === undefined) return unknown('patrons', f.patron, [...path, 'patron'], `unknown patron "${f.patron}"`);
       let iid: number | null = null;
       if (f.item) {
         iid = itemId(f.item) ?? null;
-        if (iid === null) return problems.push(`${at([...path, 'item'])}: unknown item "${f.item}"`);
+        if (iid === null) return unknown('items', f.item, [...path, 'item'], `unknown item "${f.item}"`);
       }
       const createdAt = instant(f.createdAt, [...path, 'createdAt']);
       if (!createdAt) return;
@@ -521,6 +556,9 @@ export function importData(db: Db, text: string, file: string, opts: ImportOptio
   } finally {
     opts.engine?.reloadReferenceData();
   }
+  // In the order of the file, whichever check found them.
+  const lineOf = (p: string) => Number(/^:(\d+):/.exec(p.slice(file.length))?.[1] ?? Infinity);
+  problems.sort((x, y) => lineOf(x) - lineOf(y));
   return problems.length ? { ok: false, problems } : { ok: true, counts };
 }
 

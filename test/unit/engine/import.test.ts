@@ -56,16 +56,47 @@ describe('import', () => {
     const r = run(lib, text);
     expect(r.ok).toBe(false);
     if (r.ok) return;
+    // Problems of form (the PIN) and of meaning (the type, the duplicate) in one run, in the file's order.
     expect(r.problems).toEqual([
-      'data.yaml:12: patrons[0].pin: a PIN is 4 to 12 digits',
-    ]);
-    const fixed = text.replace('pin: "12"', 'pin: "1234"');
-    const r2 = run(lib, fixed);
-    expect(!r2.ok && r2.problems).toEqual([
       'data.yaml:9: items[1].materialType: unknown material type "cd"',
       'data.yaml:10: items[2].barcode: item "A1" exists already',
+      'data.yaml:12: patrons[0].pin: a PIN is 4 to 12 digits',
     ]);
     for (const t of ['departments', 'material_types', 'categories', 'items', 'patrons']) expect(count(lib, t)).toBe(0);
+  });
+
+  it('a row reported for its form is not reported again by the rows that refer to it', () => {
+    lib = makeLibrary();
+    const text = [
+      'departments:',
+      '  - {code: "01", name: Central}',
+      'materialTypes:',
+      '  - {code: book, name: Book}',
+      'categories:',
+      '  - {code: adult}',
+      'items:',
+      '  - {barcode: "A1", title: Alamut, materialType: book, department: "01", price: -3}',
+      '  - {barcode: "A2", title: Emma, materialType: book, department: "01"}',
+      'patrons:',
+      '  - {barcode: "P1", firstName: Ana, lastName: Novak, category: adult, homeDepartment: "01"}',
+      '  - {barcode: "P2", firstName: Bor, lastName: Kos, category: child, homeDepartment: "01"}',
+      'loans:',
+      '  - {item: "A1", patron: "P2", loanedAt: "2026-03-01"}',
+      '  - {item: "A2", patron: "P3", loanedAt: "2026-03-01"}',
+      'unknownSection: []',
+      '',
+    ].join('\n');
+    const r = run(lib, text);
+    // categories[0] has no name, so patron P1 (category adult) is not reported as well; nor is the
+    // loan of A1 (its row has a bad price) to P2 (whose category is unknown); P3 is truly unknown.
+    expect(!r.ok && r.problems).toEqual([
+      'data.yaml:6: categories[0].name: Invalid input: expected string, received undefined',
+      'data.yaml:8: items[0].price: Too small: expected number to be >=0',
+      'data.yaml:12: patrons[1].category: unknown category "child"',
+      'data.yaml:15: loans[1].patron: unknown patron "P3"',
+      'data.yaml:16: unknownSection: unknown section',
+    ]);
+    for (const t of ['departments', 'material_types', 'categories', 'items', 'patrons', 'loans']) expect(count(lib, t)).toBe(0);
   });
 
   it('refuses an unquoted numeric barcode, which would lose its leading zeros', () => {
