@@ -68,9 +68,10 @@ const bodies = {
 
 class BadRequest extends Error {}
 
-function parse<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
+/** `what` names the value in the message when it is not the body (a card number in the path). */
+function parse<T extends z.ZodType>(schema: T, body: unknown, what = 'body'): z.output<T> {
   const r = schema.safeParse(body ?? {});
-  if (!r.success) throw new BadRequest(r.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+  if (!r.success) throw new BadRequest(r.error.issues.map((i) => `${i.path.join('.') || what}: ${i.message}`).join('; '));
   return r.data;
 }
 
@@ -153,7 +154,7 @@ export function createDeskRouter(o: DeskRouterOptions): Router {
   api.get(
     '/patrons/:barcode',
     handle(async (req, res) => {
-      const card = parse(barcode, req.params.barcode);
+      const card = parse(barcode, req.params.barcode, 'card number');
       reply(res, await desk.patron(card), { action: 'desk.patron.view', target: card });
     }),
   );
@@ -161,7 +162,7 @@ export function createDeskRouter(o: DeskRouterOptions): Router {
   api.put(
     '/patrons/:barcode/attributes',
     handle(async (req, res) => {
-      const card = parse(barcode, req.params.barcode);
+      const card = parse(barcode, req.params.barcode, 'card number');
       const body = parse(bodies.attributes, req.body);
       reply(res, await desk.setAttributes(card, body.attributes, principal(res).user), {
         action: 'desk.patron.attributes',
@@ -174,7 +175,7 @@ export function createDeskRouter(o: DeskRouterOptions): Router {
   api.post(
     '/patrons/:barcode/signing',
     handle(async (req, res) => {
-      const card = parse(barcode, req.params.barcode);
+      const card = parse(barcode, req.params.barcode, 'card number');
       const body = parse(bodies.signing, req.body);
       const user = principal(res).user;
       const started = await desk.startSigning(body.kind, card, user);
@@ -214,7 +215,7 @@ export function createDeskRouter(o: DeskRouterOptions): Router {
   api.get(
     '/patrons/:barcode/documents',
     handle((req, res) => {
-      const card = parse(barcode, req.params.barcode);
+      const card = parse(barcode, req.params.barcode, 'card number');
       reply(res, { ok: true, data: desk.archive.documents(card) }, { action: 'desk.document.list', target: card });
     }),
   );
@@ -239,7 +240,7 @@ export function createDeskRouter(o: DeskRouterOptions): Router {
   api.get(
     '/patrons/:barcode/fees',
     handle(async (req, res) => {
-      const card = parse(barcode, req.params.barcode);
+      const card = parse(barcode, req.params.barcode, 'card number');
       reply(res, await desk.fees(card), { action: 'desk.fees.view', target: card });
     }),
   );

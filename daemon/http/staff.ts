@@ -60,7 +60,8 @@ const REASON_TEXT: Record<EndReason, string> = {
   expired: 'The pairing expired; pair again with the code the pad shows now.',
 };
 
-const pairBody = z.object({ code: z.string().max(40), desk: z.string().max(80) }).strict();
+// Generous bounds: the pairing service checks the code and the desk name (1–40 characters) with its own messages.
+const pairBody = z.object({ code: z.string().max(200), desk: z.string().max(200) }).strict();
 
 function principalOf(res: Response): StaffPrincipal {
   return res.locals.principal as StaffPrincipal;

@@ -90,6 +90,9 @@ export type DeskOutcome = {
   problems: string[];
 };
 
+/** ISO 15511 ISIL, e.g. SI-50000, DK-718500, US-DLC. */
+const ISIL = /^[A-Za-z0-9]{1,4}-[A-Za-z0-9/:-]{1,11}$/;
+
 export class DeskError extends Error {
   constructor(
     readonly code: string,
@@ -270,7 +273,11 @@ export class Desk extends EventEmitter<{ changed: [DeskPadView] }> {
       usage: it?.usage ?? null,
       dsfid: t.dsfid ?? null,
       quirks: it ? [...it.quirks] : [],
-      problem: it ? null : (t.error?.message ?? 'no data read'),
+      problem: it
+        ? this.condition(rec) === 'corrupt'
+          ? 'The data fails its CRC check, so the barcode shown may be wrong: program the tag again.'
+          : null
+        : (t.error?.message ?? 'no data read'),
       blank: t.error?.code === 'blank' ? (t.error.blank ?? 'zeroed') : null,
       security: rec.security,
       locks: rec.locks,
@@ -418,6 +425,12 @@ export class Desk extends EventEmitter<{ changed: [DeskPadView] }> {
       secured = !(info?.ok && ON_LOAN.has(info.item.status));
     }
     const ownerLibrary = (req.ownerLibrary ?? this.o.site.isil).trim();
+    // ISO 15511: a prefix (country code or other) of 1–4 characters, a hyphen, and up to 11
+    // characters for the library. A typo here would make the library's own items foreign.
+    if (req.ownerLibrary !== undefined && !ISIL.test(ownerLibrary)) {
+      throw new DeskError('bad_owner', `"${ownerLibrary}" is not an ISIL: a prefix of up to 4 letters or digits, a hyphen and up to 11 letters, digits, "-", "/" or ":" (e.g. ${this.o.site.isil})`);
+    }
+    if ((req.model ?? 'iso28560-3') === '3m-501') this.ownerFits3M(rec, ownerLibrary);
     return this.write(rec, { barcode, partNumber, partsInSet, ownerLibrary, model: req.model ?? 'iso28560-3', usage: 'circulating', secured });
   }
 
@@ -427,15 +440,31 @@ export class Desk extends EventEmitter<{ changed: [DeskPadView] }> {
     const it = rec.tag.item;
     if (!it) throw new DeskError('no_data', `tag ${rec.tag.uid} holds no readable item data to convert; program it instead`);
     if (it.model === model) throw new DeskError('same_model', `tag ${rec.tag.uid} is already ${model}`);
+    // Converting would write the damaged data back with a good CRC, and the tag would no longer look corrupt.
+    if (this.condition(rec) === 'corrupt') {
+      throw new DeskError('corrupt', `tag ${rec.tag.uid} fails its CRC check, so its barcode "${it.primaryItemId}" may be wrong; program it instead of converting it`);
+    }
+    if (model === '3m-501') this.ownerFits3M(rec, it.ownerLibrary ?? this.o.site.isil);
     return this.write(rec, {
       barcode: it.primaryItemId,
       partNumber: it.setInfo?.partNumber ?? 1,
       partsInSet: it.setInfo?.partsInSet ?? 1,
-      ownerLibrary: it.ownerLibrary ?? '',
+      // The 3M layout has no owner: its tags are this library's own (ownerFits3M), which the ISO layouts say.
+      ownerLibrary: it.ownerLibrary ?? (it.model === '3m-501' ? this.o.site.isil : ''),
       model,
       usage: it.usage,
       secured: undefined,
     });
+  }
+
+  /** The 3M 501 layout holds no owner library, so a reader takes its tags for this library's own. */
+  private ownerFits3M(rec: Rec, ownerLibrary: string): void {
+    if (ownerLibrary && ownerLibrary.toUpperCase() !== this.o.site.isil.toUpperCase()) {
+      throw new DeskError(
+        'not_encodable',
+        `the 3M 501 layout has no owner library: tag ${rec.tag.uid} of ${ownerLibrary} would read as an item of this library (${this.o.site.isil}); keep it in ISO 28560`,
+      );
+    }
   }
 
   private async write(
@@ -469,7 +498,13 @@ export class Desk extends EventEmitter<{ changed: [DeskPadView] }> {
           ...(card ? { typeOfUsage: d.model === 'iso28560-2' ? 0x80 : 8 } : {}),
           ...(d.secured !== undefined ? { secured: d.secured } : {}),
         };
-        dataBlocks = Math.ceil(encodeItemImage(item).length / 4);
+        let image: Uint8Array;
+        try {
+          image = encodeItemImage(item); // before touching the tag: data that cannot be encoded is the request's fault
+        } catch (e) {
+          throw new DeskError('not_encodable', (e as Error).message);
+        }
+        dataBlocks = Math.ceil(image.length / 4);
         await reader.writeItemTag(uid, item);
       }
     } catch (e) {
@@ -481,7 +516,7 @@ export class Desk extends EventEmitter<{ changed: [DeskPadView] }> {
         const what = locked.length > 0 ? `its block${locked.length > 1 ? 's' : ''} ${blockRanges(locked)} ${locked.length > 1 ? 'are' : 'is'} locked for good` : 'part of it is locked';
         throw new DeskError('tag_locked', `tag ${uid} refused the write: ${what} (${e.message}). A locked tag cannot be reprogrammed; use a new tag.`);
       }
-      throw new DeskError('write_failed', `writing tag ${uid} failed: ${(e as Error).message}`);
+      throw new DeskError('write_failed', `writing tag ${uid} failed: ${(e as Error).message}. The tag may be half-written: keep it on the pad and program it again.`);
     }
     // Read it back from the tag, as a reader at the gate or the kiosk will see it.
     let back: RfidTag;

@@ -435,10 +435,15 @@ export abstract class SerialRfidReader extends Device<RfidEvents> implements Rfi
     let last: DeviceError | undefined;
     for (let attempt = 1; attempt <= this.writeAttempts; attempt++) {
       try {
-        for (let at = 0; at < count; at += this.family.maxBlocksPerWrite) {
+        // Block 0 last, on its own: it holds the ISO 28560 header (version and usage byte, the -2
+        // precursor), so a write cut short (the tag taken off the pad) leaves a head that is still
+        // blank or still the old one, which reads as blank or fails the CRC, never as a short item.
+        const head = firstBlock === 0 && count > 1 ? 1 : 0;
+        for (let at = head; at < count; at += this.family.maxBlocksPerWrite) {
           const n = Math.min(this.family.maxBlocksPerWrite, count - at);
           await this.protoWrite(uid, firstBlock + at, data.subarray(at * 4, (at + n) * 4));
         }
+        if (head) await this.protoWrite(uid, 0, data.subarray(0, 4));
         const back = await this.read(uid, firstBlock, count);
         if (bytesEqual(back, data)) return;
         last = rfidError(RFID_ERROR.verifyFailed, `${uid} blocks ${firstBlock}–${firstBlock + count - 1}: read back differs from what was written`);

@@ -388,7 +388,7 @@ export function encodeIso28560_3(fields: Iso28560_3Fields): EncodeResult {
   if (country !== '' && !/^[A-Z]{2}$/.test(country)) return fail('bad-country', 'country must be 2 letters A–Z');
   const libraryMax = fields.truncated ? L.truncatedBytes - L.libraryStart : L.libraryEnd - L.libraryStart;
   if (library.length > libraryMax || !isPrintableAscii(library)) {
-    return fail('bad-library', `owner library must be at most ${libraryMax} printable ASCII characters`);
+    return fail('bad-library', `the owner library after its country code${country ? ` (${country}-)` : ''} must be at most ${libraryMax} printable ASCII characters, got ${library.length}`);
   }
 
   const extensions: Uint8Array[] = [];

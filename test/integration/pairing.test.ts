@@ -319,6 +319,50 @@ describe('pairing a desk with the pad', () => {
     socket.disconnect();
   });
 
+  it('convert and program refuse what would write wrong data: a corrupt tag, a foreign owner into 3M, a bad ISIL', async () => {
+    const r = await pair(daemon.pairing.currentCode().code, 'Desk 7');
+    const { socket } = await connect(r.body.data.token);
+    const pad = daemon.simulator!.sim('rfid').pad;
+    const { libraryTag } = await import('../../drivers/rfid/pad.simulator.ts');
+    // A tag whose barcode lost a bit (30100000002 → 30000000002): its CRC no longer matches.
+    const spec = libraryTag({ barcode: '30100000002', ownerIsil: 'SI-50000' });
+    spec.memory![5] ^= 0x01;
+    const corruptUid = pad.placeTag(spec);
+    const seen = await nextEvent<DeskPadView>(socket, 'pad', (p) => p.tags.some((t) => t.uid === corruptUid && t.condition === 'corrupt'));
+    expect(seen.tags.find((t) => t.uid === corruptUid)!.problem).toMatch(/CRC check.*barcode shown may be wrong/);
+    const before = pad.getTag(corruptUid)!.memory;
+    const conv = await emit(socket, 'tag.convert', { uid: corruptUid, model: 'iso28560-2' });
+    expect(conv).toMatchObject({ ok: false, error: { code: 'corrupt' } });
+    expect(conv.error.message).toMatch(/30000000002.*may be wrong; program it/);
+    expect(pad.getTag(corruptUid)!.memory).toEqual(before);
+
+    // Another library's tag cannot go into the 3M layout, which has no owner: it would become ours.
+    const foreignUid = pad.placeTag(libraryTag({ barcode: 'DK1234', ownerIsil: 'DK-718500' }));
+    await nextEvent<DeskPadView>(socket, 'pad', (p) => p.tags.some((t) => t.uid === foreignUid && t.condition === 'foreign'));
+    const to3m = await emit(socket, 'tag.convert', { uid: foreignUid, model: '3m-501' });
+    expect(to3m).toMatchObject({ ok: false, error: { code: 'not_encodable' } });
+    expect(to3m.error.message).toMatch(/DK-718500 would read as an item of this library/);
+    // A 3M tag of ours converted to ISO gets this library as its owner, as programming would give it.
+    const ownUid = pad.placeTag(libraryTag({ barcode: '30100000050', model: '3m-501', set: { partNumber: 2, partsInSet: 3 } }));
+    await nextEvent<DeskPadView>(socket, 'pad', (p) => p.tags.some((t) => t.uid === ownUid && t.model === '3m-501'));
+    const toIso = await emit(socket, 'tag.convert', { uid: ownUid, model: 'iso28560-3' });
+    expect(toIso.ok).toBe(true);
+    expect(toIso.data).toMatchObject({ condition: 'item', barcode: '30100000050', setInfo: { partNumber: 2, partsInSet: 3 }, ownerLibrary: 'SI-50000' });
+
+    // Bad owner libraries are refused before the tag is touched, with what is wrong.
+    const blankUid = pad.placeTag({});
+    await nextEvent<DeskPadView>(socket, 'pad', (p) => p.tags.some((t) => t.uid === blankUid && t.condition === 'blank'));
+    const typo = await emit(socket, 'tag.program', { uid: blankUid, barcode: '30100000051', model: 'iso28560-2', ownerLibrary: 'SI-Ljubljanač' });
+    expect(typo).toMatchObject({ ok: false, error: { code: 'bad_owner' } });
+    const long = await emit(socket, 'tag.program', { uid: blankUid, barcode: '30100000051', ownerLibrary: 'DE-Tue120-12345' });
+    expect(long).toMatchObject({ ok: false, error: { code: 'bad_owner' } }); // 12 characters after the prefix
+    expect(long.error.message).toMatch(/"DE-Tue120-12345" is not an ISIL: .* a hyphen and up to 11 /);
+    const own3m = await emit(socket, 'tag.program', { uid: blankUid, barcode: '30100000051', model: '3m-501', ownerLibrary: 'DK-718500' });
+    expect(own3m).toMatchObject({ ok: false, error: { code: 'not_encodable' } });
+    expect([...pad.getTag(blankUid)!.memory].every((b) => b === 0)).toBe(true);
+    socket.disconnect();
+  });
+
   it('logs each new code at info level', async () => {
     const lines: string[] = [];
     const { Writable } = await import('node:stream');

@@ -388,7 +388,7 @@
       tdA.append(button(want ? 'Secure' : 'Unsecure', () => setSecurity(t, want), 'quiet', null, t.uid));
     }
     tdA.append(button(t.condition === 'item' || t.condition === 'patron-card' ? 'Re-program' : 'Program', () => openProgram(t), 'program', null, t.uid));
-    if (t.model) {
+    if (t.model && t.condition !== 'corrupt') {
       const sel = document.createElement('select');
       sel.setAttribute('aria-label', `Convert tag ${t.uid} to`);
       sel.className = 'convert-model';

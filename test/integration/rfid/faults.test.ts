@@ -6,7 +6,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { hexToBytes } from '../../../protocols/crc/index.ts';
-import { libraryTag } from '../../../drivers/rfid/pad.simulator.ts';
+import { libraryTag, type SimTag } from '../../../drivers/rfid/pad.simulator.ts';
+import { detectAndDecode } from '../../../protocols/iso28560/index.ts';
 import { closeAll, next, rejectsWith, rig, states, untilState, UID, type Family } from './helpers.ts';
 
 afterEach(closeAll);
@@ -89,6 +90,20 @@ describe.each<Family>(['3m', 'feig'])('%s driver under faults', (family) => {
       // The driver goes on working.
       r.pad.placeTag({ uid: 'E004010000000001' });
       expect((await r.reader.inventory()).map((t) => t.uid)).toEqual(['E004010000000001']);
+    });
+
+    it('a first write cut short leaves a tag that reads as blank, never as a short item (block 0 goes last)', async () => {
+      const r = rig(family);
+      await r.reader.open();
+      r.pad.placeTag({ uid: UID }); // blank
+      // The simulator drops the tag from the field; keep hold of it to see what was left on it.
+      const held = (r.pad as unknown as { tags: Map<string, SimTag> }).tags.get(UID)!;
+      r.pad.setFault({ kind: 'tag-removed-mid-write', uid: UID, afterBlocks: 2 });
+      await rejectsWith(r.reader.writeItemTag(UID, { primaryItemId: '30100000050', ownerLibrary: 'SI-50000' }), 'tag_missing');
+      expect(held.memory.slice(8, 12)).not.toEqual(new Uint8Array(4)); // blocks were written…
+      expect([...held.memory.slice(0, 4)]).toEqual([0, 0, 0, 0]); // …but not the head
+      const left = detectAndDecode(held.memory, { dsfid: 0 });
+      expect(left.ok).toBe(false);
     });
 
     it('a write to a locked block is refused and nothing is written', async () => {
