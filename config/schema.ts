@@ -216,7 +216,13 @@ export type Sip2Account = z.infer<typeof sip2AccountSchema>;
 export const upstreamDialects = ['generic', 'koha', 'evergreen', 'folio', 'cobiss', 'open-kiosk'] as const;
 
 /** The embedded engine (the default): circulation on the daemon's own SQLite store. */
-const embeddedBackendSchema = z.object({ kind: z.literal('embedded') }).strict();
+const embeddedBackendSchema = z
+  .object({
+    kind: z.literal('embedded'),
+    /** How often the reservation expiry runs (daemon/circulation/hold-expiry.ts); it also runs at start. */
+    holdExpiryIntervalS: z.number().int().min(10).max(86_400).default(600),
+  })
+  .strict();
 
 /**
  * An upstream library system reached over SIP2 (Koha, Evergreen, FOLIO, COBISS-style, or another

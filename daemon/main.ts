@@ -9,6 +9,7 @@ import type { Config, Policy } from '../config/schema.ts';
 import type { Clock } from './clock.ts';
 import type { CirculationBackend } from './circulation/backend.ts';
 import { EmbeddedBackend } from './circulation/embedded.ts';
+import { HoldExpiryJob } from './circulation/hold-expiry.ts';
 import { EngineThread } from './circulation/engine-thread.ts';
 import { resolveUpstreamPassword, Sip2UpstreamBackend } from './circulation/sip2-upstream/index.ts';
 import { configDir, repoRoot } from './config.ts';
@@ -393,6 +394,17 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       lockers.start();
       mounts.push({ path: '/api/lockers', handler: createLockersRouter({ service: lockers, guard: auth.requireApi('staff'), audit, logger: lockerLog }) });
     }
+    // The library-wide reservation expiry; the banks we drive expire their own places (lockers above).
+    let holdExpiry: HoldExpiryJob | null = null;
+    if (embedded && config.backend.kind === 'embedded') {
+      holdExpiry = new HoldExpiryJob({
+        engine: embedded,
+        intervalS: config.backend.holdExpiryIntervalS,
+        exceptPickupPlaces: lockers ? config.lockers.banks.filter((b) => b.driver === 'ours').map((b) => b.pickupPlace) : [],
+        logger: logger.child({ component: 'holds' }),
+      });
+      holdExpiry.start();
+    }
     const http = await startHttp({
       mounts,
       host: config.http.host,
@@ -459,6 +471,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         if (closed) return;
         closed = true;
         clearInterval(backendTimer);
+        await holdExpiry?.close();
         await sip2?.close();
         auth.close();
         admin.close();

@@ -1581,17 +1581,21 @@ export class EmbeddedBackend implements CirculationBackend {
    * deleted with the unclaimed-hold fee, and its copy passes to the next member as O, to be
    * processed, or back to the shelf. Returns what staff must pull from the hold shelf.
    */
-  async expireHolds(ctx: RequestContext = {}): Promise<
-    Outcome<{ expired: Array<{ holdId: number; patron: string; status: string; item: string | null; title: string; next: string | null }> }>
-  > {
+  async expireHolds(
+    ctx: RequestContext = {},
+    opts: { exceptPickupPlaces?: readonly string[] } = {},
+  ): Promise<Outcome<{ expired: Array<{ holdId: number; patron: string; status: string; item: string | null; title: string; next: string | null }> }>> {
     return this.run('expire_holds', { channel: 'staff', ...ctx }, () => {
       const now = this.now(ctx);
       const today = this.today(ctx);
+      // Places whose own job expires them (our locker banks: compartments to empty, alerts) are left to it.
+      const except = JSON.stringify(opts.exceptPickupPlaces ?? []);
       const due = this.q(
         `SELECT * FROM holds WHERE closed_at IS NULL AND (
            (expires_at IS NOT NULL AND expires_at < ?) OR (expires_at IS NULL AND expires_on IS NOT NULL AND expires_on < ?))
+           AND (pickup_place IS NULL OR pickup_place NOT IN (SELECT value FROM json_each(?)))
          ORDER BY id`,
-      ).all(now.toISOString(), today) as HoldRow[];
+      ).all(now.toISOString(), today, except) as HoldRow[];
       const expired = [];
       for (const h of due) {
         const line = this.holdLine(h);

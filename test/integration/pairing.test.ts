@@ -326,7 +326,8 @@ describe('pairing a desk with the pad', () => {
     const { libraryTag } = await import('../../drivers/rfid/pad.simulator.ts');
     // A tag whose barcode lost a bit (30100000002 → 30000000002): its CRC no longer matches.
     const spec = libraryTag({ barcode: '30100000002', ownerIsil: 'SI-50000' });
-    spec.memory![5] ^= 0x01;
+    const mem = spec.memory!;
+    mem[5] = mem[5]! ^ 0x01;
     const corruptUid = pad.placeTag(spec);
     const seen = await nextEvent<DeskPadView>(socket, 'pad', (p) => p.tags.some((t) => t.uid === corruptUid && t.condition === 'corrupt'));
     expect(seen.tags.find((t) => t.uid === corruptUid)!.problem).toMatch(/CRC check.*barcode shown may be wrong/);
