@@ -484,14 +484,14 @@ export class EmbeddedBackend implements CirculationBackend {
     if (debtApplies && db.threshold !== null) {
       const unpaid = this.unpaidMinor(p.id, true);
       if (unpaid > 0 && unpaid > toMinor(db.threshold)) {
-        blocks.push({ reason: 'debt_block', details: { amount: this.money(unpaid) } });
+        blocks.push({ reason: 'debt_block', details: { amount: this.money(unpaid), ...(db.scope === 'all_services' ? { allServices: true } : {}) } });
       }
     }
     if (debtApplies && db.overdueItemsBlock) {
       const overdue = this.q(
         `SELECT COUNT(*) AS n FROM loans WHERE patron_id = ? AND closed_at IS NULL AND status IN ('C','D') AND due_date < ?`,
       ).get(p.id, today) as { n: number };
-      if (overdue.n > 0) blocks.push({ reason: 'overdue_block', details: { items: overdue.n } });
+      if (overdue.n > 0) blocks.push({ reason: 'overdue_block', details: { items: overdue.n, ...(db.scope === 'all_services' ? { allServices: true } : {}) } });
     }
     return blocks;
   }

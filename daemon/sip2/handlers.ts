@@ -111,7 +111,8 @@ function personalName(p: { firstName: string; lastName: string }): string {
 function patronStatusOf(p: PatronSummary | null, info?: PatronInformation): PatronStatus {
   if (!p) return makePatronStatus({ chargePrivilegesDenied: true, renewalPrivilegesDenied: true, recallPrivilegesDenied: true, holdPrivilegesDenied: true });
   const reasons = new Set(p.blocks.map((b) => b.reason));
-  const blockedAll = reasons.has('patron_blocked') || reasons.has('membership_expired');
+  // A debt stops every service where the preset says so (Jelgava §8: holds too), not only loans.
+  const blockedAll = reasons.has('patron_blocked') || reasons.has('membership_expired') || p.blocks.some((b) => b.details?.allServices === true);
   const noHome = blockedAll || reasons.has('home_loan_ban') || reasons.has('debt_block') || reasons.has('overdue_block');
   return makePatronStatus({
     chargePrivilegesDenied: noHome,

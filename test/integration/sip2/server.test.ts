@@ -157,6 +157,19 @@ describe('SIP2 server: patrons', () => {
     expect(noPin.emailAddress).toBeUndefined();
   });
 
+  it('24 denies holds for a debt only where the debt stops every service (Jelgava), not only loans (Katlakalns)', async () => {
+    const debt = { fees: [{ patron: '0100001', kind: 'overdue', amount: 0.03, createdAt: '@today-1d' }] };
+    fx = await startSip2Fixture({ data: baseData(debt), preset: 'jelgava' });
+    const all = as(await (await fx.loggedIn()).send(r.status('0100001', '1234')), '24').patronStatus;
+    expect(all).toMatchObject({ chargePrivilegesDenied: true, renewalPrivilegesDenied: true, holdPrivilegesDenied: true, excessiveOutstandingFines: true });
+    const refused = as(await (await fx.loggedIn()).send(r.hold('add', '0100001', { titleIdentifier: 'T4' })), '16');
+    expect(refused.ok).toBe(false);
+    await fx.close();
+    fx = await startSip2Fixture({ data: baseData(debt), preset: 'katlakalns' });
+    const loans = as(await (await fx.loggedIn()).send(r.status('0100001', '1234')), '24').patronStatus;
+    expect(loans).toMatchObject({ chargePrivilegesDenied: true, holdPrivilegesDenied: false });
+  });
+
   it('01 blocks a card and 25 lifts that block', async () => {
     fx = await startSip2Fixture({ data: baseData() });
     const c = await fx.loggedIn();
