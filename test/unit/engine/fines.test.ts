@@ -81,7 +81,7 @@ describe('debt blocks and payments', () => {
     expect(await lib.engine.checkout({ patron: '0100001', item: 'B1' })).toMatchObject({
       ok: false,
       reason: 'debt_block',
-      screenMessage: 'Pred izposojo poravnajte neporavnane terjatve (0.03 EUR).',
+      screenMessage: 'Najprej poravnajte neporavnane terjatve (0.03 EUR).',
     });
     expect((await lib.engine.checkout({ patron: '0100001', item: 'B2', mode: 'reading_room' })).ok).toBe(true);
     lib.close();
