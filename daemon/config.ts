@@ -187,8 +187,14 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
       }),
     };
   }
+  // The site's clock follows the preset's country unless the configuration names a time zone: a
+  // Latvian library on Ljubljana's clock would get its "today", due times and SIP2 dates an hour off.
+  const country = policy.data.calendar.nationalHolidays;
+  if (country && !hasPath(user?.value, ['site', 'timezone'])) config.site.timezone = COUNTRY_TIMEZONE[country];
   return { ok: true, value: { config, policy: policy.data, policySource: presetPath } };
 }
+
+const COUNTRY_TIMEZONE = { SI: 'Europe/Ljubljana', LV: 'Europe/Riga', HU: 'Europe/Budapest' } as const;
 
 function hasPath(obj: unknown, path: PropertyKey[]): boolean {
   let cur: unknown = obj;

@@ -67,6 +67,21 @@ describe('configuration', () => {
     expect(!unknown.ok && unknown.problems[0]).toMatch(/no preset file .*atlantis\.yaml \(known presets: cobiss, jelgava/);
   });
 
+  it("keeps the site's clock in the preset's country unless the configuration names a time zone", () => {
+    const zone = (preset: string, configFile?: string) => {
+      const r = loadConfig({ preset, ...(configFile ? { configFile } : {}) }, {});
+      return r.ok ? r.value.config.site.timezone : r.problems;
+    };
+    expect([zone('cobiss'), zone('jelgava'), zone('katlakalns'), zone('balozi'), zone('hungarian')]).toEqual([
+      'Europe/Ljubljana',
+      'Europe/Riga',
+      'Europe/Riga',
+      'Europe/Riga',
+      'Europe/Budapest',
+    ]);
+    expect(zone('jelgava', file('site:\n  timezone: Europe/Vilnius\n'))).toBe('Europe/Vilnius');
+  });
+
   it('masks secrets when printing a configuration, and only secrets', () => {
     expect(redactConfig({ sip2: { accounts: [{ user: 'locker', password: 'hunter2', pinHash: 'x', passwordHash: 'scrypt$1', patronPasswordRequired: false }] } })).toEqual({
       sip2: { accounts: [{ user: 'locker', password: '***', pinHash: '***', passwordHash: '***', patronPasswordRequired: false }] },
