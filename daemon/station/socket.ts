@@ -60,7 +60,30 @@ export function attachKioskSocket(o: KioskSocketOptions): Namespace<ClientToServ
     'locker.waiting': () => o.station.lockerWaiting(o.lockers ?? null),
   };
 
+  // A reloaded page reconnects at once and resumes its session (state is replayed above). A page
+  // that closed or crashed and stays away leaves its patron's session open on the daemon, and the
+  // next page to open, however much later, would show that patron's menu. So once no kiosk page
+  // is connected, the session ends after the time the page itself would have ended it (idle, then
+  // the warning countdown), unless a page comes back first.
+  let unattended: NodeJS.Timeout | null = null;
+  const graceMs = (o.config.idleTimeoutS + o.config.warningS) * 1000;
+  const attended = () => {
+    if (unattended) clearTimeout(unattended);
+    unattended = null;
+  };
   ns.on('connection', (socket) => {
+    attended();
+    socket.on('disconnect', () => {
+      if (ns.sockets.size > 0 || !o.station.view()) return;
+      attended();
+      unattended = setTimeout(() => {
+        unattended = null;
+        if (ns.sockets.size > 0 || !o.station.view()) return;
+        log.info('no kiosk page connected: the unattended patron session ended');
+        void o.station.end({ key: `unattended:${Date.now()}` }).catch((e: unknown) => log.error({ err: e }, 'ending the unattended session failed'));
+      }, graceMs);
+      unattended.unref();
+    });
     void state().then((s) => socket.emit('state', s));
     for (const name of Object.keys(commandSchemas) as CommandName[]) {
       socket.on(name, (async (args: unknown, ack: unknown) => {
