@@ -228,9 +228,10 @@ export function buildProgram(): Command {
   withCommon(patron.command('show').argument('<barcode>', 'card number or alternative id').description('show a patron: loans, holds, fees, blocks (never the PIN)'))
     .option('--json', 'print JSON')
     .action(async (barcode: string, opts: CommonOptions & { json?: boolean }) => {
-      const { db, engine } = openEngine(opts, undefined, true);
+      const { db, engine, config, policy } = openEngine(opts, undefined, true);
       try {
         const r = await engine.patronInformation(barcode, { language: 'en' });
+        const limitScope = policy.limits.totalScope === 'department' ? ` in department ${config.site.department}` : '';
         if (!r.ok) throw new CliExit(1, `${barcode}: ${r.screenMessage}`);
         if (opts.json) return void process.stdout.write(`${JSON.stringify(r.patron, null, 2)}\n`);
         const p = r.patron;
@@ -240,7 +241,7 @@ export function buildProgram(): Command {
           `${p.barcode}  ${p.lastName}, ${p.firstName}  (${p.category}, department ${p.homeDepartment}, language ${p.language})`,
           `  membership until ${p.membershipExpires ?? '-'}; PIN ${p.pinSet ? 'set' : 'not set'}; mobile ${p.hasMobile ? 'yes' : 'no'}`,
           `  blocks: ${p.blocks.length ? p.blocks.map((b) => blockText(b, staffNote)).join(', ') : 'none'}`,
-          `  loans (${p.loans.length} item(s); ${p.limits.current} toward the limit of ${p.limits.total ?? 'none'}, a kit counting once):`,
+          `  loans (${p.loans.length} item(s); ${p.limits.current} toward the limit of ${p.limits.total ?? 'none'}${limitScope}, a kit counting once):`,
           ...p.loans.map((l) => `    ${l.status} ${l.barcode} due ${l.dueDate ?? '-'}${l.overdue ? ' OVERDUE' : ''}  ${l.title}${l.kit ? ` [kit ${l.kit.code} ${l.kit.partNumber}/${l.kit.partsTotal}]` : ''}`),
           `  holds (${p.holds.length}):`,
           ...p.holds.map((h) => `    ${h.status} ${h.itemBarcode ?? h.bibId}${h.queuePosition ? ` #${h.queuePosition}` : ''} until ${h.expiresOn ?? '-'}  ${h.title}`),

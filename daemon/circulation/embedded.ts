@@ -805,7 +805,8 @@ export class EmbeddedBackend implements CirculationBackend {
     patron.lostCount = p.lost_count;
     patron.limits = {
       total: p.max_items ?? countFor(this.policy.limits.total, p.category),
-      current: this.loanCount(p.id, ['C', 'D'], null, null),
+      // As the checkout counts them (totalScope): by default the loans of this service point's department.
+      current: this.loanCount(p.id, ['C', 'D'], this.policy.limits.totalScope === 'department' ? this.dept(ctx) : null, null),
     };
     return { ok: true, patron };
   }

@@ -151,16 +151,17 @@ describe('kiosk import, export, item show, patron show', () => {
     expect((await runKiosk(['import', extra, '--data', d])).stderr).toContain(`${extra}:7: items[0].colour: unknown field`);
   });
 
-  it('patron show counts a kit once toward the loan limit, as the engine does', async () => {
+  it('patron show counts a kit once toward the loan limit, and only this department\'s loans, as the engine does', async () => {
     const d = tmp();
     const file = join(d, 'kit.yaml');
     writeFileSync(
       file,
       [
-        'departments: [{code: "01", name: Central}]',
+        'departments: [{code: "01", name: Central}, {code: "02", name: Branch}]',
         'materialTypes: [{code: book, name: Book}]',
         'categories: [{code: adult, name: Adult}]',
         'items:',
+        '  - {barcode: "M1", bibId: MT, title: Branch book, materialType: book, department: "02"}',
         '  - {barcode: "K1", bibId: KT, title: Farm 1, materialType: book, department: "01"}',
         '  - {barcode: "K2", bibId: KT, title: Farm 2, materialType: book, department: "01"}',
         '  - {barcode: "B1", bibId: BT, title: Alamut, materialType: book, department: "01"}',
@@ -171,12 +172,13 @@ describe('kiosk import, export, item show, patron show', () => {
         'loans:',
         '  - {item: "K1", patron: "0300001", status: C, loanedAt: "@today-2d"}',
         '  - {item: "B1", patron: "0300001", status: C, loanedAt: "@today-2d"}',
+        '  - {item: "M1", patron: "0300001", status: C, department: "02", loanedAt: "@today-2d"}',
         '',
       ].join('\n'),
     );
     expect((await runKiosk(['import', file, '--data', d])).code).toBe(0);
     const r = await runKiosk(['patron', 'show', '0300001', '--data', d]);
-    expect(r.stdout).toContain('  loans (3 item(s); 2 toward the limit of 15, a kit counting once):\n');
+    expect(r.stdout).toContain('  loans (4 item(s); 2 toward the limit of 15 in department 01, a kit counting once):\n');
     expect(r.stdout).toMatch(/C K2 due \d{4}-\d{2}-\d{2} {2}Farm 2 \[kit KX 2\/2\]/);
   });
 
