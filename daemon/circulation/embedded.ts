@@ -1502,7 +1502,10 @@ export class EmbeddedBackend implements CirculationBackend {
           description: `Reserved item not collected: ${line.title}`,
         });
       }
-      if (hold.assigned_item_id !== null) this.passOn(hold, hold.status === 'W' ? 'W' : 'O', ctx);
+      // A W on the hold shelf passes on as W, where it lies. A W in a locker compartment (or a copy
+      // whose next reservation is for a locker) passes on as O: staff take it out and process it
+      // for the next pickup place, as on expiry (domain.md §8.3 step 9).
+      if (hold.assigned_item_id !== null) this.passOn(hold, hold.status === 'W' && !this.isLockerPlace(hold.pickup_place) ? 'W' : 'O', ctx);
       return { cancelled: line };
     });
   }
@@ -1529,12 +1532,22 @@ export class EmbeddedBackend implements CirculationBackend {
     return undefined;
   }
 
-  /** A copy freed by a cancelled or expired reservation goes to the next in its queue (001:L2905-2924). */
-  private passOn(hold: HoldRow, as: 'O' | 'W', ctx: RequestContext): { toPatron: string | null } {
+  private isLockerPlace(code: string | null): boolean {
+    if (!code) return false;
+    return (this.q('SELECT kind FROM pickup_places WHERE code = ?').get(code) as { kind: string } | undefined)?.kind === 'locker';
+  }
+
+  /**
+   * A copy freed by a cancelled or expired reservation goes to the next in its queue (001:L2905-2924).
+   * A next reservation for a locker pickup place always gets it as O: a locker hold becomes W only
+   * when its compartment is loaded and closed (with the locker's hours, not čak.).
+   */
+  private passOn(hold: HoldRow, wanted: 'O' | 'W', ctx: RequestContext): { toPatron: string | null } {
     const lead = this.itemById(hold.assigned_item_id!)!;
     const isKit = lead.kit_id !== null;
     const next = this.queueFor(lead, isKit)[0];
     if (!next) return { toPatron: null };
+    const as = wanted === 'W' && this.isLockerPlace(next.pickup_place) ? 'O' : wanted;
     const today = this.today(ctx);
     const expires = as === 'W' ? this.expiry('holdShelf', lead, today, lead.department) : this.expiry('holdCopy', lead, today, lead.department);
     this.q(

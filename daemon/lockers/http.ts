@@ -4,12 +4,15 @@
  *
  *   GET  /banks                                  banks, compartments, what is in each, door states
  *   GET  /assignments[?all=1]                    open (or recent) compartment fillings
- *   GET  /to-empty                               compartments staff must empty (expired, deposits, faults)
+ *   GET  /to-empty                               compartments staff must empty (expired, cancelled, deposits,
+ *                                                faults): one row per compartment, with whose items are inside
  *   GET  /deposits[?open=1]                      returns put into compartments (not check-ins, §8.4)
  *   GET  /alerts                                 recent alerts (door failed, left open, forced, …)
  *   POST /finish-processing {item}               "Zaključi obdelavo": a compartment for the copy's hold
  *   POST /banks/:bank/compartments/:number/load  opens the door for loading
  *   POST /banks/:bank/compartments/:number/empty opens the door to empty it; frees the compartment
+ *   POST /banks/:bank/compartments/:number/check opens the door to check it: a door that opens is no
+ *                                                longer faulty; what is inside stays as it was
  *   POST /expire                                 runs the expiry job now
  *   POST /deposits {patron, bank?, items?}       opens a free compartment for a patron's return
  *
@@ -95,6 +98,10 @@ export function createLockersRouter(o: LockersRouterOptions): express.Router {
   r.post(
     '/banks/:bank/compartments/:number/empty',
     command('locker.empty', (req) => `${req.params.bank}/${req.params.number}`, (req) => o.service.empty(String(req.params.bank), String(req.params.number))),
+  );
+  r.post(
+    '/banks/:bank/compartments/:number/check',
+    command('locker.check_door', (req) => `${req.params.bank}/${req.params.number}`, (req) => o.service.checkDoor(String(req.params.bank), String(req.params.number))),
   );
   r.post('/expire', command('locker.expire', () => null, () => o.service.expireNow()));
   r.post(

@@ -18,6 +18,7 @@
  * the security gates, and the bits are set again on the normal check-in. A bank with shelf readers
  * would clear them where the pickup records the loans (see `collect`).
  */
+import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Policy } from '../../config/schema.ts';
 import type { DoorAddress, LockerController } from '../../drivers/locker/index.ts';
@@ -26,12 +27,29 @@ import type { EmbeddedBackend } from '../circulation/embedded.ts';
 import type { KioskLanguage } from '../../protocols/kiosk-api/reasons.ts';
 import { durable, type Db } from '../store/db.ts';
 import { TypedEmitter } from '../../drivers/device.ts';
-import { defaultRandom, hashPickupCode, newPickupCode, normalizePickupCode, type RandomSource } from './codes.ts';
+import {
+  defaultRandom,
+  hashPickupCode,
+  legacyPickupCodeHash,
+  loadOrCreatePickupCodeKey,
+  newPickupCode,
+  normalizePickupCode,
+  PICKUP_CODE_KEY_FILE,
+  type RandomSource,
+} from './codes.ts';
 import { sizeRank, type CompartmentSize, type LockerBankConfig, type LockersConfig } from './config.ts';
 import { buildNoticeMail, maskPhone, smsText, type LockerMailer, type NoticeLanguage, type SmsSender } from './notify.ts';
 import { asNoticeLanguage, pickupFailureText, type PickupFailure } from './texts.ts';
 
 export type { PickupFailure } from './texts.ts';
+
+/** What became of a copy whose reservation closed while it was in (or bound for) a compartment. */
+function closedOutcome(h: { closeReason: string | null } | null): 'expired' | 'lent_elsewhere' | 'cancelled' | 'withdrawn' {
+  if (h?.closeReason === 'expired') return 'expired';
+  if (h?.closeReason === 'fulfilled') return 'lent_elsewhere';
+  if (h?.closeReason === 'cancelled') return 'cancelled';
+  return 'withdrawn';
+}
 
 export interface PickupItem {
   barcode: string;
@@ -45,13 +63,27 @@ export interface PickupCompartment {
   bank: string;
   bankName: string;
   number: string;
+  /**
+   * Whether this door opened. One that did not lent nothing (its items say door_failed) and staff
+   * were alerted; the other compartments of the same pickup are not held back by it.
+   */
+  opened: boolean;
   items: PickupItem[];
 }
 export type PickupOutcome =
   | { ok: true; patron: string; compartments: PickupCompartment[] }
   | { ok: false; code: PickupFailure; message: string; compartment?: string };
 
-export type LockerAlertKind = 'door_failed' | 'left_open' | 'forced' | 'no_free_compartment' | 'expired_to_empty' | 'code_guessing';
+export type LockerAlertKind =
+  | 'door_failed'
+  | 'left_open'
+  | 'forced'
+  | 'no_free_compartment'
+  /** Loaded, not collected in time: to be emptied. */
+  | 'expired_to_empty'
+  /** Loaded, but its reservations were cancelled (or lent elsewhere): to be emptied. */
+  | 'released_to_empty'
+  | 'code_guessing';
 
 /**
  * Wrong pickup codes: after WRONG_CODE_LIMIT unknown codes within WRONG_CODE_WINDOW_MS, code entry
@@ -61,6 +93,8 @@ export type LockerAlertKind = 'door_failed' | 'left_open' | 'forced' | 'no_free_
 const WRONG_CODE_LIMIT = 5;
 const WRONG_CODE_WINDOW_MS = 10 * 60_000;
 const WRONG_CODE_PAUSE_MS = 5 * 60_000;
+/** A board fault younger than this is not cleared by the periodic check (the board may be going down). */
+const BOARD_FAULT_SETTLE_MS = 30_000;
 export interface LockerAlert {
   kind: LockerAlertKind;
   bank: string;
@@ -142,7 +176,10 @@ export interface CompartmentView {
   size: CompartmentSize;
   board: number;
   lock: number;
-  /** free | reserved | loading | ready | collecting | collected | to_empty | deposit_open | deposited | fault */
+  /**
+   * free | reserved | loading | ready | collecting | collected | to_empty | deposit_open | deposited,
+   * or fault for an empty compartment whose door failed (`fault` says why, whatever the state).
+   */
   state: string;
   fault: string | null;
   doorOpen: boolean;
@@ -158,6 +195,16 @@ export interface BankView {
   deviceState: string;
   holdHours: number;
   compartments: CompartmentView[];
+}
+export interface ToEmptyRow {
+  bank: string;
+  compartment: string;
+  reason: 'expired' | 'cancelled' | 'lent_elsewhere' | 'deposit' | 'fault';
+  /** Whose items are inside (the reservation's or the depositor's card), null when nobody's. */
+  patron: string | null;
+  items: string[];
+  /** The code of the door's last failure to open (jammed, no_answer, …), null when it works. */
+  fault: string | null;
 }
 export interface DepositView {
   id: number;
@@ -185,6 +232,13 @@ export interface LockerServiceOptions {
   mailer: LockerMailer | null;
   sms: SmsSender;
   random?: RandomSource;
+  /**
+   * The secret key of the pickup-code hashes (codes.ts). Default: read from (or made in) the key
+   * file `codeKeyFile`, which defaults to locker-code.key beside the database file (the data
+   * directory); a store in memory gets a key of its own for the life of the process.
+   */
+  codeKey?: Buffer;
+  codeKeyFile?: string;
   /** Run tick() on a timer (the daemon: yes; tests call tick() after moving the clock). */
   timers?: boolean;
   /** How often tick() runs on the timer (real time; the checks themselves read the clock). */
@@ -195,7 +249,7 @@ interface OpenDoor {
   bank: string;
   number: string;
   sinceMs: number;
-  purpose: 'load' | 'pickup' | 'empty' | 'deposit' | 'forced' | 'unknown';
+  purpose: 'load' | 'pickup' | 'empty' | 'deposit' | 'check' | 'forced' | 'unknown';
   alerted: boolean;
 }
 
@@ -205,6 +259,8 @@ export class LockerService extends TypedEmitter<LockerServiceEvents> {
   private readonly o: LockerServiceOptions;
   private readonly log: Logger;
   private readonly random: RandomSource;
+  /** The key of the stored pickup-code hashes (never logged). */
+  private readonly codeKey: Buffer;
   private readonly banks = new Map<string, LockerBankConfig>();
   private readonly openDoors = new Map<string, OpenDoor>();
   private readonly recentAlerts: Array<LockerAlert & { at: string }> = [];
@@ -221,12 +277,28 @@ export class LockerService extends TypedEmitter<LockerServiceEvents> {
     this.o = opts;
     this.log = opts.logger;
     this.random = opts.random ?? defaultRandom;
+    this.codeKey = opts.codeKey ?? this.loadCodeKey(opts);
     for (const b of opts.config.banks) this.banks.set(b.id, b);
     this.syncCompartments();
     this.nextExpiryMs = opts.clock.now().getTime();
   }
 
   // ------------------------------------------------------------------ lifecycle
+
+  /** The installation's pickup-code key, from the data directory (codes.ts). */
+  private loadCodeKey(opts: LockerServiceOptions): Buffer {
+    const file = opts.codeKeyFile ?? (opts.db.memory ? null : join(dirname(opts.db.name), PICKUP_CODE_KEY_FILE));
+    if (!file) return defaultRandom(32);
+    const k = loadOrCreatePickupCodeKey(file);
+    if (k.created) this.log.info({ file }, 'locker pickup-code key made (keep it with the database backups, apart from them)');
+    if (k.tooOpen) this.log.warn({ file }, 'the locker pickup-code key file can be read by other users: chmod 600 it');
+    return k.key;
+  }
+
+  /** The stored hashes a typed code may have: the keyed one, and the plain one of earlier versions. */
+  private codeHashes(code: string): [string, string] {
+    return [hashPickupCode(code, this.codeKey), legacyPickupCodeHash(code)];
+  }
 
   /** Subscribes to the door controllers' events and starts the periodic job. */
   start(): void {
@@ -239,13 +311,20 @@ export class LockerService extends TypedEmitter<LockerServiceEvents> {
       }
       const opened = (e: { board: number; lock: number; forced: boolean }) => this.onDoorOpened(bank, e);
       const closed = (e: { board: number; lock: number }) => void this.exclusive(() => this.onDoorClosed(bank, e));
+      const state = (st: { state: string }) => {
+        if (st.state === 'ready') void this.exclusive(async () => this.clearBoardFaults(bank));
+      };
       c.on('door.opened', opened);
       c.on('door.closed', closed);
+      c.on('state', state);
       this.detach.push(() => {
         c.off('door.opened', opened);
         c.off('door.closed', closed);
+        c.off('state', state);
       });
       seen.add(c);
+      // Faults left from a board outage before a restart: the boards answer now.
+      if (c.status().state === 'ready') void this.exclusive(async () => this.clearBoardFaults(bank));
     }
     if (this.o.timers !== false) {
       this.timer = setInterval(() => void this.tick().catch((e: unknown) => this.log.error({ err: e }, 'locker tick failed')), this.o.tickMs ?? 5000);
@@ -281,6 +360,17 @@ export class LockerService extends TypedEmitter<LockerServiceEvents> {
       }
     }
     this.closeCheckedInDeposits();
+    await this.exclusive(async () => {
+      // A door fault from a board that did not answer once, while the controller has been ready
+      // since (every board answers its polls), is over; a fresh one may still be a board going down.
+      const settled = new Date(now - BOARD_FAULT_SETTLE_MS).toISOString();
+      for (const bank of this.ourBanks()) {
+        if (this.o.controller(bank)?.status().state === 'ready') this.clearBoardFaults(bank, settled);
+      }
+      // Reservations cancelled or lent elsewhere since: their compartments go on the list to empty
+      // now, not at the next expiry run.
+      if (this.reconcileAssignments().length) await durable(this.o.db);
+    });
     if (now >= this.nextExpiryMs) {
       this.nextExpiryMs = now + this.o.config.expiryIntervalS * 1000;
       await this.expireNow();
@@ -289,8 +379,13 @@ export class LockerService extends TypedEmitter<LockerServiceEvents> {
 
   // ------------------------------------------------------------------ kiosk (the contract)
 
-  /** Kiosk, with a one-time pickup code (typed or scanned from the QR in the notification). */
-  pickupByCode(code: string, opts: { idempotencyKey: string; language?: string }): Promise<PickupOutcome> {
+  /**
+   * Kiosk, with a one-time pickup code (typed or scanned from the QR in the notification). `patron`:
+   * the card of the patron identified in the kiosk session, if any; a code for someone else's
+   * reservations is then refused before any door opens (code_other_patron), so that one session and
+   * its receipt never mix two patrons' loans.
+   */
+  pickupByCode(code: string, opts: { idempotencyKey: string; language?: string; patron?: string }): Promise<PickupOutcome> {
     return this.exclusive(async () => {
       const prior = this.storedOutcome(opts.idempotencyKey);
       if (prior) return prior;
@@ -321,12 +416,13 @@ export class LockerService extends TypedEmitter<LockerServiceEvents> {
       };
       const digits = normalizePickupCode(code);
       if (!digits) return wrong();
-      const row = this.q('SELECT * FROM locker_pickup_codes WHERE code_hash = ?').get(hashPickupCode(digits)) as
+      const row = this.q('SELECT * FROM locker_pickup_codes WHERE code_hash IN (?, ?)').get(...this.codeHashes(digits)) as
         | { assignment_id: number; used_at: string | null; expires_at: string }
         | undefined;
       if (!row) return wrong();
       const a = this.assignment(row.assignment_id)!;
       const patron = this.patronBarcode(a.patron_id);
+      if (opts.patron !== undefined && this.patronRow(opts.patron)?.id !== a.patron_id) return fail('code_other_patron', fallback);
       const lang = asNoticeLanguage(opts.language, this.patronLanguage(a.patron_id) ?? fallback);
       if (row.used_at || a.state === 'collecting' || a.state === 'collected') return fail('code_used', lang, a.compartment);
       if (this.isExpired(a)) return fail('hold_expired', lang, a.compartment);
@@ -432,7 +528,7 @@ export class LockerService extends TypedEmitter<LockerServiceEvents> {
         }
         this.q(`UPDATE locker_assignments SET state = 'collected', collected_at = ? WHERE id = ?`).run(now, w.a.id);
         this.q('UPDATE locker_pickup_codes SET used_at = ? WHERE assignment_id = ? AND used_at IS NULL').run(now, w.a.id);
-        compartments.push({ bank: w.bank.id, bankName: w.bank.name, number: w.a.compartment, items });
+        compartments.push({ bank: w.bank.id, bankName: w.bank.name, number: w.a.compartment, opened: true, items });
         const notLent = items.filter((i) => !i.ok);
         if (notLent.length) {
           // The patron has the copies in hand, but the loans were not recorded: staff must see to it.
@@ -449,6 +545,7 @@ export class LockerService extends TypedEmitter<LockerServiceEvents> {
           bank: f.bank.id,
           bankName: f.bank.name,
           number: f.a.compartment,
+          opened: false,
           items: f.items.map((i) => ({ barcode: i.barcode, title: i.title, dueDate: null, ok: false, reason: 'door_failed', message: pickupFailureText('door_failed', lang) })),
         });
       }
@@ -558,6 +655,32 @@ export class LockerService extends TypedEmitter<LockerServiceEvents> {
     });
   }
 
+  /**
+   * Staff check a door (after a fault, or after repairing it): it opens, and a door that opens is no
+   * longer faulty. Nothing else changes: a waiting reservation stays waiting with its code (staff
+   * close the door again), an empty compartment is free again once it is shut.
+   */
+  checkDoor(bankId: string, number: string): Promise<StaffOutcome<{ compartment: CompartmentView }>> {
+    return this.exclusive(async () => {
+      const bank = this.ourBank(bankId);
+      if ('error' in bank) return bank.error;
+      const comp = this.compartment(bankId, number);
+      if (!comp || comp.retired) return { ok: false, code: 'unknown_compartment', message: `${bank.b.name} has no compartment ${number}` };
+      if (this.openDoors.has(`${bankId}/${number}`)) {
+        return { ok: false, code: 'door_open', message: `Compartment ${number} of ${bank.b.name} is open: close it first` };
+      }
+      const a = this.openAssignment(bankId, number);
+      if (a?.state === 'collecting') {
+        return { ok: false, code: 'compartment_in_use', message: `Compartment ${number} of ${bank.b.name} is being opened for a pickup` };
+      }
+      const r = await this.unlock(bank.b, number, 'check');
+      if (!r.ok) return { ok: false, code: r.code, message: r.message };
+      await durable(this.o.db);
+      this.changed(bankId, number);
+      return { ok: true, compartment: this.listBanks().find((b) => b.id === bankId)!.compartments.find((c) => c.number === number)! };
+    });
+  }
+
   /** Staff emptying a compartment (expired reservations, a deposit, a fault): opens it and frees it. */
   empty(bankId: string, number: string): Promise<StaffOutcome<{ emptied: { assignment: AssignmentView | null; deposit: DepositView | null } }>> {
     return this.exclusive(async () => {
@@ -571,7 +694,9 @@ export class LockerService extends TypedEmitter<LockerServiceEvents> {
         return {
           ok: false,
           code: 'compartment_in_use',
-          message: `Compartment ${number} holds a reservation that is ${a.state}; it is emptied once it has expired (or use "expire now")`,
+          message: comp.fault
+            ? `Compartment ${number} holds a reservation that is ${a.state}, and its door failed (${comp.fault}): check the door (POST /api/lockers/banks/${bankId}/compartments/${number}/check); it is emptied once the reservation has expired or been cancelled`
+            : `Compartment ${number} holds a reservation that is ${a.state}; it is emptied once it has expired or been cancelled (or use "expire now")`,
         };
       }
       if (!a && !d && !comp.fault) return { ok: false, code: 'nothing_to_empty', message: `Compartment ${number} of ${bank.b.name} is empty` };
@@ -626,8 +751,7 @@ export class LockerService extends TypedEmitter<LockerServiceEvents> {
       for (const i of items) {
         const h = this.o.engine.lockerHoldById(i.hold_id);
         if (h && !h.closedAt) continue;
-        const outcome = h?.closeReason === 'expired' ? 'expired' : h?.closeReason === 'fulfilled' ? 'lent_elsewhere' : 'withdrawn';
-        this.q('UPDATE locker_assignment_items SET outcome = ? WHERE assignment_id = ? AND hold_id = ?').run(outcome, a.id, i.hold_id);
+        this.q('UPDATE locker_assignment_items SET outcome = ? WHERE assignment_id = ? AND hold_id = ?').run(closedOutcome(h), a.id, i.hold_id);
       }
       if (this.openItems(a.id).length) continue;
       if (a.state === 'reserved') {
@@ -639,11 +763,18 @@ export class LockerService extends TypedEmitter<LockerServiceEvents> {
       this.q(`UPDATE locker_assignments SET state = 'to_empty' WHERE id = ?`).run(a.id);
       this.q('UPDATE locker_pickup_codes SET expires_at = ? WHERE assignment_id = ? AND used_at IS NULL').run(now, a.id);
       toEmpty.push(`${a.bank}/${a.compartment}`);
+      const reason = this.toEmptyReason(a.id);
+      const where = `Compartment ${a.compartment} of ${this.bankName(a.bank)}`;
       this.alert({
-        kind: 'expired_to_empty',
+        kind: reason === 'expired' ? 'expired_to_empty' : 'released_to_empty',
         bank: a.bank,
         compartment: a.compartment,
-        message: `Compartment ${a.compartment} of ${this.bankName(a.bank)} was not collected in time: empty it and process the items`,
+        message:
+          reason === 'expired'
+            ? `${where} was not collected in time: empty it and process the items`
+            : reason === 'cancelled'
+              ? `${where} holds reservations that were cancelled: empty it and process the items`
+              : `${where} holds copies that were lent elsewhere: empty it and check what is in it`,
       });
       this.changed(a.bank, a.compartment);
     }
@@ -704,28 +835,32 @@ export class LockerService extends TypedEmitter<LockerServiceEvents> {
     });
   }
 
-  /** Deposits close when staff have checked their items in (a normal check-in, not ours). */
+  /**
+   * A deposit closes when staff have emptied its compartment and checked its items in (a normal
+   * check-in, not ours). Until staff empty it, it stays, whatever happens to the items' loans: the
+   * books are still inside, so the compartment is not free (domain.md §8.4). A listed item counts as
+   * checked in when it is on loan to nobody, or was checked in after the deposit (and lent again).
+   */
   private closeCheckedInDeposits(): void {
-    const rows = this.q(`SELECT * FROM locker_deposits WHERE state IN ('deposited','emptied')`).all() as DepositRow[];
+    const rows = this.q(`SELECT * FROM locker_deposits WHERE state = 'emptied'`).all() as DepositRow[];
     const now = this.nowIso();
     for (const d of rows) {
       const since = d.deposited_at ?? d.opened_at;
       let done: boolean;
       if (d.items) {
-        // Every listed item checked in: none of them is still on loan to the depositor.
         const items = JSON.parse(d.items) as string[];
-        done = items.every(
-          (b) =>
-            !this.q(
-              `SELECT 1 FROM loans l JOIN items i ON i.id = l.item_id WHERE i.barcode = ? AND l.patron_id = ? AND l.closed_at IS NULL AND l.status IN ('C','S')`,
-            ).get(b, d.patron_id),
-        );
+        done = items.every((b) => {
+          const item = this.q('SELECT id FROM items WHERE barcode = ?').get(b) as { id: number } | undefined;
+          if (!item) return true;
+          const onLoan = this.q(`SELECT 1 FROM loans WHERE item_id = ? AND closed_at IS NULL AND status IN ('C','S')`).get(item.id);
+          return !onLoan || !!this.q(`SELECT 1 FROM journal WHERE kind = 'checkin' AND item_id = ? AND at >= ? LIMIT 1`).get(item.id, since);
+        });
       } else {
         // Items not known: the first check-in for the depositor after the deposit is staff emptying it.
-        done = d.state === 'emptied' && !!this.q(`SELECT 1 FROM journal WHERE kind = 'checkin' AND patron_id = ? AND at >= ? LIMIT 1`).get(d.patron_id, since);
+        done = !!this.q(`SELECT 1 FROM journal WHERE kind = 'checkin' AND patron_id = ? AND at >= ? LIMIT 1`).get(d.patron_id, since);
       }
       if (done) {
-        this.q(`UPDATE locker_deposits SET state = 'closed', closed_at = ?, close_reason = 'checked_in', emptied_at = COALESCE(emptied_at, ?) WHERE id = ?`).run(now, now, d.id);
+        this.q(`UPDATE locker_deposits SET state = 'closed', closed_at = ?, close_reason = 'checked_in' WHERE id = ?`).run(now, d.id);
         this.changed(d.bank, d.compartment);
       }
     }
@@ -749,7 +884,8 @@ export class LockerService extends TypedEmitter<LockerServiceEvents> {
         compartments: comps.map((row) => {
           const a = this.openAssignment(b.id, row.number);
           const d = this.q(`SELECT * FROM locker_deposits WHERE bank = ? AND compartment = ? AND state IN ('open','deposited')`).get(b.id, row.number) as DepositRow | undefined;
-          const state = row.fault ? 'fault' : a ? a.state : d ? (d.state === 'open' ? 'deposit_open' : 'deposited') : 'free';
+          // A failed door does not hide what is in the compartment: the fault is its own field.
+          const state = a ? a.state : d ? (d.state === 'open' ? 'deposit_open' : 'deposited') : row.fault ? 'fault' : 'free';
           return {
             number: row.number,
             size: row.size,
@@ -775,20 +911,48 @@ export class LockerService extends TypedEmitter<LockerServiceEvents> {
     return rows.map((a) => this.assignmentView(a));
   }
 
-  /** The staff list of compartments to empty: expired reservations and deposits waiting in a compartment. */
-  toEmpty(): Array<{ bank: string; compartment: string; reason: 'expired' | 'deposit' | 'fault'; patron: string | null; items: string[] }> {
-    const out: Array<{ bank: string; compartment: string; reason: 'expired' | 'deposit' | 'fault'; patron: string | null; items: string[] }> = [];
+  /**
+   * The staff list of compartments to empty, one row per compartment: loaded compartments whose
+   * reservations ran out (expired) or were closed (cancelled, lent elsewhere), deposits waiting in a
+   * compartment, and doors that failed to open (fault). A row says whose items are inside and, when
+   * its door last failed, the fault. A faulty compartment that still holds a waiting reservation is
+   * listed with it (reason fault): staff check the door (POST …/check) rather than empty it.
+   */
+  toEmpty(): ToEmptyRow[] {
+    const out = new Map<string, ToEmptyRow>();
+    const faults = new Map(
+      (this.q('SELECT * FROM locker_compartments WHERE fault IS NOT NULL AND retired = 0').all() as CompartmentRow[]).map((c) => [`${c.bank}/${c.number}`, c.fault]),
+    );
+    const itemsOf = (id: number, open: boolean): string[] =>
+      (
+        this.q(
+          `SELECT i.barcode FROM locker_assignment_items x JOIN items i ON i.id = x.item_id WHERE x.assignment_id = ? ${open ? 'AND x.outcome IS NULL' : ''} ORDER BY x.added_at, x.hold_id`,
+        ).all(id) as Array<{ barcode: string }>
+      ).map((i) => i.barcode);
     for (const a of this.q(`SELECT * FROM locker_assignments WHERE state = 'to_empty' AND closed_at IS NULL ORDER BY id`).all() as AssignmentRow[]) {
-      const items = this.q('SELECT i.barcode FROM locker_assignment_items x JOIN items i ON i.id = x.item_id WHERE x.assignment_id = ?').all(a.id) as Array<{ barcode: string }>;
-      out.push({ bank: a.bank, compartment: a.compartment, reason: 'expired', patron: this.patronBarcode(a.patron_id), items: items.map((i) => i.barcode) });
+      const key = `${a.bank}/${a.compartment}`;
+      out.set(key, { bank: a.bank, compartment: a.compartment, reason: this.toEmptyReason(a.id), patron: this.patronBarcode(a.patron_id), items: itemsOf(a.id, false), fault: faults.get(key) ?? null });
     }
     for (const d of this.q(`SELECT * FROM locker_deposits WHERE state = 'deposited' ORDER BY id`).all() as DepositRow[]) {
-      out.push({ bank: d.bank, compartment: d.compartment, reason: 'deposit', patron: this.patronBarcode(d.patron_id), items: d.items ? (JSON.parse(d.items) as string[]) : [] });
+      const key = `${d.bank}/${d.compartment}`;
+      if (out.has(key)) continue;
+      out.set(key, { bank: d.bank, compartment: d.compartment, reason: 'deposit', patron: this.patronBarcode(d.patron_id), items: d.items ? (JSON.parse(d.items) as string[]) : [], fault: faults.get(key) ?? null });
     }
-    for (const c of this.q('SELECT * FROM locker_compartments WHERE fault IS NOT NULL AND retired = 0 ORDER BY bank, number').all() as CompartmentRow[]) {
-      out.push({ bank: c.bank, compartment: c.number, reason: 'fault', patron: null, items: [] });
+    for (const [key, fault] of faults) {
+      if (out.has(key)) continue;
+      const [bank, compartment] = [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)];
+      const a = this.openAssignment(bank, compartment);
+      const d = a ? undefined : (this.q(`SELECT * FROM locker_deposits WHERE bank = ? AND compartment = ? AND state IN ('open','deposited')`).get(bank, compartment) as DepositRow | undefined);
+      out.set(key, {
+        bank,
+        compartment,
+        reason: 'fault',
+        patron: a ? this.patronBarcode(a.patron_id) : d ? this.patronBarcode(d.patron_id) : null,
+        items: a ? itemsOf(a.id, true) : d?.items ? (JSON.parse(d.items) as string[]) : [],
+        fault,
+      });
     }
-    return out;
+    return [...out.values()].sort((x, y) => x.bank.localeCompare(y.bank) || x.compartment.localeCompare(y.compartment, 'en', { numeric: true }));
   }
 
   deposits(opts: { open?: boolean } = {}): DepositView[] {
@@ -846,6 +1010,25 @@ export class LockerService extends TypedEmitter<LockerServiceEvents> {
     return { ok: false, code: r.code === 'disconnected' ? 'locker_offline' : 'door_failed', message };
   }
 
+  /**
+   * The bank's boards all answer again (the controller is ready): a door that failed only because
+   * its board or the bus did not answer (no_answer, bad_reply, disconnected) is not faulty. A door
+   * that jammed while its board answered stays faulty until it opens again (a pickup, loading,
+   * emptying, or staff checking it: POST …/check).
+   */
+  private clearBoardFaults(bank: LockerBankConfig, recordedBefore?: string): void {
+    if (this.closed) return;
+    const before = recordedBefore ?? '9999';
+    const rows = this.q(
+      `SELECT * FROM locker_compartments WHERE bank = ? AND retired = 0 AND fault IN ('no_answer','bad_reply','disconnected') AND fault_at < ?`,
+    ).all(bank.id, before) as CompartmentRow[];
+    if (!rows.length) return;
+    const clear = this.q('UPDATE locker_compartments SET fault = NULL, fault_at = NULL WHERE bank = ? AND number = ?');
+    for (const r of rows) clear.run(bank.id, r.number);
+    this.log.info({ bank: bank.id, compartments: rows.map((r) => r.number) }, 'locker board answers again: door faults cleared');
+    for (const r of rows) this.changed(bank.id, r.number);
+  }
+
   private onDoorOpened(bank: LockerBankConfig, e: { board: number; lock: number; forced: boolean }): void {
     const comp = this.compartmentAt(bank.id, e.board, e.lock);
     if (!comp) return;
@@ -898,12 +1081,12 @@ export class LockerService extends TypedEmitter<LockerServiceEvents> {
     this.o.db.transaction(() => {
       for (let attempt = 0; ; attempt++) {
         code = newPickupCode(this.random);
-        const taken = this.q('SELECT 1 FROM locker_pickup_codes WHERE code_hash = ?').get(hashPickupCode(code));
+        const taken = this.q('SELECT 1 FROM locker_pickup_codes WHERE code_hash IN (?, ?)').get(...this.codeHashes(code));
         if (!taken) break;
         if (attempt > 20) throw new Error('no unused pickup code found');
       }
       this.q('INSERT INTO locker_pickup_codes (code_hash, assignment_id, created_at, expires_at) VALUES (?, ?, ?, ?)').run(
-        hashPickupCode(code),
+        hashPickupCode(code, this.codeKey),
         a.id,
         now.toISOString(),
         expiresAt.toISOString(),
@@ -1072,11 +1255,23 @@ export class LockerService extends TypedEmitter<LockerServiceEvents> {
       const h = this.o.engine.lockerHoldById(i.hold_id);
       if (h && !h.closedAt && statuses.includes(h.status) && h.patron.id === a.patron_id) {
         live.push({ ...i, title: h.item?.title ?? i.title, barcode: h.item?.barcode ?? i.barcode });
-      } else if (h?.closedAt) {
-        this.q('UPDATE locker_assignment_items SET outcome = ? WHERE assignment_id = ? AND hold_id = ?').run('withdrawn', a.id, i.hold_id);
+      } else if (!h || h.closedAt) {
+        this.q('UPDATE locker_assignment_items SET outcome = ? WHERE assignment_id = ? AND hold_id = ?').run(closedOutcome(h), a.id, i.hold_id);
       }
     }
     return live;
+  }
+
+  /**
+   * Why a loaded compartment is to be emptied, from what became of its reservations: one expired
+   * makes it "expired" (the fee was charged); otherwise cancelled (by the patron or staff), or lent
+   * elsewhere (the copies were taken out and lent at the desk).
+   */
+  private toEmptyReason(assignmentId: number): 'expired' | 'cancelled' | 'lent_elsewhere' {
+    const outcomes = (this.q('SELECT outcome FROM locker_assignment_items WHERE assignment_id = ?').all(assignmentId) as Array<{ outcome: string | null }>).map((r) => r.outcome);
+    if (outcomes.includes('expired')) return 'expired';
+    if (outcomes.some((o) => o === 'cancelled' || o === 'withdrawn')) return 'cancelled';
+    return 'lent_elsewhere';
   }
 
   private patronRow(barcode: string): { id: number; barcode: string; language: string; mobile: string | null } | undefined {

@@ -11,7 +11,9 @@ export type PickupFailure =
   | 'locker_offline'
   | 'patron_refused'
   /** Too many unknown codes in a row at this locker: code entry rests for a while (guessing). */
-  | 'too_many_attempts';
+  | 'too_many_attempts'
+  /** The code is for another patron's reservations than the one identified in the kiosk session. */
+  | 'code_other_patron';
 
 const TEXTS: Record<NoticeLanguage, Record<PickupFailure, string>> = {
   en: {
@@ -23,6 +25,7 @@ const TEXTS: Record<NoticeLanguage, Record<PickupFailure, string>> = {
     locker_offline: 'The locker is out of order at the moment. Please try again later or ask the library staff.',
     patron_refused: 'The items cannot be lent to you at the moment. Please ask the library staff.',
     too_many_attempts: 'Too many wrong codes were entered. Please wait a few minutes, or ask the library staff.',
+    code_other_patron: 'This code is for another reader’s reservations. Please finish your own visit first, then enter the code.',
   },
   sl: {
     code_unknown: 'Te kode za prevzem ne poznamo. Preverite kodo v sporočilu.',
@@ -33,6 +36,7 @@ const TEXTS: Record<NoticeLanguage, Record<PickupFailure, string>> = {
     locker_offline: 'Paketnik trenutno ne deluje. Poskusite pozneje ali se obrnite na knjižničarja.',
     patron_refused: 'Gradiva vam trenutno ne moremo izposoditi. Obrnite se na knjižničarja.',
     too_many_attempts: 'Vnesenih je bilo preveč napačnih kod. Počakajte nekaj minut ali se obrnite na knjižničarja.',
+    code_other_patron: 'Ta koda je za rezervacije drugega člana. Najprej zaključite svoj obisk, nato vnesite kodo.',
   },
   lv: {
     code_unknown: 'Šis saņemšanas kods nav zināms. Lūdzu, pārbaudiet kodu ziņā.',
@@ -43,6 +47,7 @@ const TEXTS: Record<NoticeLanguage, Record<PickupFailure, string>> = {
     locker_offline: 'Pakomāts pašlaik nedarbojas. Lūdzu, mēģiniet vēlāk vai vērsieties pie bibliotekāra.',
     patron_refused: 'Izdevumus jums pašlaik nevar izsniegt. Lūdzu, vērsieties pie bibliotekāra.',
     too_many_attempts: 'Ievadīts pārāk daudz nepareizu kodu. Lūdzu, uzgaidiet dažas minūtes vai vērsieties pie bibliotekāra.',
+    code_other_patron: 'Šis kods ir cita lasītāja rezervācijām. Lūdzu, vispirms pabeidziet savu apmeklējumu un tad ievadiet kodu.',
   },
   hu: {
     code_unknown: 'Ez az átvételi kód ismeretlen. Kérjük, ellenőrizze az üzenetben kapott kódot.',
@@ -53,6 +58,7 @@ const TEXTS: Record<NoticeLanguage, Record<PickupFailure, string>> = {
     locker_offline: 'Az automata jelenleg nem működik. Kérjük, próbálja később, vagy forduljon a könyvtároshoz.',
     patron_refused: 'A dokumentumokat most nem kölcsönözhetjük ki Önnek. Kérjük, forduljon a könyvtároshoz.',
     too_many_attempts: 'Túl sok hibás kódot adtak meg. Kérjük, várjon néhány percet, vagy forduljon a könyvtároshoz.',
+    code_other_patron: 'Ez a kód egy másik olvasó foglalásaihoz tartozik. Kérjük, előbb fejezze be a saját ügyintézését, majd adja meg a kódot.',
   },
 };
 

@@ -62,7 +62,16 @@ export interface StationOptions {
  * What the station needs of the locker service (daemon/lockers; the contract in
  * notes/locker-contract.md), structurally, so the station does not depend on how lockers work.
  */
-export type LockerPickupFailure = 'code_unknown' | 'code_used' | 'hold_expired' | 'nothing_ready' | 'door_failed' | 'locker_offline' | 'patron_refused' | 'too_many_attempts';
+export type LockerPickupFailure =
+  | 'code_unknown'
+  | 'code_used'
+  | 'hold_expired'
+  | 'nothing_ready'
+  | 'door_failed'
+  | 'locker_offline'
+  | 'patron_refused'
+  | 'too_many_attempts'
+  | 'code_other_patron';
 export type LockerPickupOutcome =
   | {
       ok: true;
@@ -71,13 +80,16 @@ export type LockerPickupOutcome =
         bank: string;
         bankName: string;
         number: string;
+        /** The door opened (its items were lent, or say why not); false: it did not, nothing from it was lent. */
+        opened: boolean;
         items: Array<{ barcode: string; title: string; dueDate: string | null; ok: boolean; reason?: string; message?: string }>;
       }>;
     }
   | { ok: false; code: LockerPickupFailure; message: string; compartment?: string };
 
 export interface LockerPickupPort {
-  pickupByCode(code: string, opts: { idempotencyKey: string; language?: string }): Promise<LockerPickupOutcome>;
+  /** `patron`: the identified patron of the session; a code for another patron's holds is refused (code_other_patron). */
+  pickupByCode(code: string, opts: { idempotencyKey: string; language?: string; patron?: string }): Promise<LockerPickupOutcome>;
   pickupForPatron(patronBarcode: string, opts: { idempotencyKey: string; language?: string }): Promise<LockerPickupOutcome>;
   readyFor(patronBarcode: string): Array<{ bank: string; number: string; items: number; expiresAt: string }>;
 }
@@ -96,8 +108,8 @@ interface Session {
    * given), so it is kept apart from `patronBarcode`.
    */
   pickupPatron: PatronSummary | null;
-  /** The compartments opened in this session, for the receipt ("compartment 07"). */
-  lockers: Array<{ bankName: string; number: string }>;
+  /** The compartments of this session's pickups, for the receipt: "collected from 07", or "05 did not open". */
+  lockers: Array<{ bankName: string; number: string; opened: boolean }>;
 }
 
 export interface StaffFlag {
@@ -189,6 +201,15 @@ export class Station extends EventEmitter {
     }
     const v = await this.o.backend.verifyPatron(identifier, args.pin, { language: lang, channel: 'self' });
     if (!v.ok) return fail(v.reason, v.details);
+    // A session another patron left open (identified, or a pickup by code) holds their loans and
+    // would give their receipt to this patron: it ends here, and this patron starts afresh.
+    const prev = this.session;
+    const owner = prev?.patronBarcode ?? prev?.pickupPatron?.barcode ?? null;
+    if (prev && owner && owner !== v.patron.barcode) {
+      if (prev.patronBarcode) await this.o.backend.endSession(prev.patronBarcode);
+      this.o.logger.info({ session: prev.id }, 'kiosk session of another patron ended by a new identification');
+      this.session = null;
+    }
     const s = this.ensureSession();
     s.patron = v.patron;
     s.patronBarcode = v.patron.barcode;
@@ -415,7 +436,9 @@ export class Station extends EventEmitter {
       const opts = { idempotencyKey: args.key, language };
       let r: LockerPickupOutcome;
       if (args.code !== undefined) {
-        r = await lockers.pickupByCode(args.code, opts);
+        // Identified: only a code for this patron's own reservations (the receipt is theirs).
+        const own = this.session?.patronBarcode;
+        r = await lockers.pickupByCode(args.code, own ? { ...opts, patron: own } : opts);
       } else {
         const patron = this.session?.patronBarcode;
         if (!patron) return fail('unknown_patron');
@@ -424,6 +447,11 @@ export class Station extends EventEmitter {
       if (!r.ok) {
         this.o.logger.info({ code: r.code, compartment: r.compartment ?? null, byCode: args.code !== undefined }, 'locker pickup refused');
         return lockerFail(r.code, { message: r.message, ...(r.compartment ? { compartment: r.compartment } : {}) });
+      }
+      if (!identified && this.session?.pickupPatron && this.session.pickupPatron.barcode !== r.patron) {
+        // A code pickup of another patron's reservations after one that was not ended: its own
+        // session, so that each receipt lists only the loans of the patron it names.
+        this.session = null;
       }
       const s = this.ensureSession(language);
       if (!identified) s.language = language;
@@ -437,10 +465,13 @@ export class Station extends EventEmitter {
         bank: c.bank,
         bankName: c.bankName,
         number: c.number,
+        opened: c.opened !== false,
         items: c.items.map((it) => this.pickupOutcome(c, it)),
       }));
       for (const c of compartments) {
-        if (!s.lockers.some((l) => l.bankName === c.bankName && l.number === c.number)) s.lockers.push({ bankName: c.bankName, number: c.number });
+        const known = s.lockers.find((l) => l.bankName === c.bankName && l.number === c.number);
+        if (!known) s.lockers.push({ bankName: c.bankName, number: c.number, opened: c.opened });
+        else known.opened ||= c.opened;
         for (const o of c.items) this.record(o, 'checkout');
       }
       this.o.logger.info(
@@ -476,6 +507,7 @@ export class Station extends EventEmitter {
   buildReceipt(): Receipt | null {
     const s = this.session;
     if (!s || s.outcomes.length === 0) return null;
+    const borrower = s.patron ?? s.pickupPatron;
     const sections: ReceiptSection[] = [];
     const done = (k: 'checkout' | 'checkin' | 'renew') => s.outcomes.filter((o) => s.kinds.get(o.barcode) === k && o.status !== 'refused');
     const loanLine = (o: ItemOutcome) => ({
@@ -492,7 +524,7 @@ export class Station extends EventEmitter {
     if (renewed.length) sections.push({ kind: 'renewals', items: renewed.map(loanLine) });
     const returns = done('checkin');
     if (returns.length) sections.push({ kind: 'returns', items: returns.map((o) => ({ title: o.title, barcode: o.barcode })) });
-    if (s.lockers.length) sections.push({ kind: 'note', lines: s.lockers.map((l) => lockerReceiptLine(s.language, l)) });
+    if (s.lockers.length) sections.push({ kind: 'note', lines: s.lockers.map((l) => (l.opened ? lockerReceiptLine(s.language, l) : lockerFailedLine(s.language, l))) });
     const notDone = s.outcomes.filter((o) => o.status !== 'done');
     if (notDone.length) {
       sections.push({
@@ -509,7 +541,8 @@ export class Station extends EventEmitter {
       printedAt: this.o.clock.now().toISOString(),
       timeZone: this.o.site.timezone,
       header: { libraryName: this.o.site.name },
-      ...(s.patron ? { patron: { cardNumber: s.patron.barcode, name: `${s.patron.firstName} ${s.patron.lastName}` } } : {}),
+      // The borrower (domain.md §9.1 default content): the identified patron, or whose holds a pickup code collected.
+      ...(borrower ? { patron: { cardNumber: borrower.barcode, name: `${borrower.firstName} ${borrower.lastName}` } } : {}),
       sections,
       footer: { thankYou: true },
     };
@@ -577,6 +610,17 @@ function lockerReceiptLine(lang: UiLanguage, l: { bankName: string; number: stri
     sl: `Prevzeto iz predala ${l.number} paketnika (${l.bankName})`,
     lv: `Saņemts no pakomāta nodalījuma ${l.number} (${l.bankName})`,
     hu: `Átvéve a csomagautomata ${l.number}. rekeszéből (${l.bankName})`,
+  };
+  return t[lang];
+}
+
+/** The receipt's line for a compartment whose door did not open at a pickup. */
+function lockerFailedLine(lang: UiLanguage, l: { bankName: string; number: string }): string {
+  const t = {
+    en: `Locker compartment ${l.number} (${l.bankName}) did not open: nothing from it was lent. Staff have been alerted.`,
+    sl: `Predal ${l.number} paketnika (${l.bankName}) se ni odprl: iz njega ni bilo nič izposojeno. Osebje je obveščeno.`,
+    lv: `Pakomāta nodalījums ${l.number} (${l.bankName}) neatvērās: no tā nekas netika izsniegts. Darbinieki ir informēti.`,
+    hu: `A csomagautomata ${l.number}. rekesze (${l.bankName}) nem nyílt ki: belőle semmit sem kölcsönöztünk ki. A személyzetet értesítettük.`,
   };
   return t[lang];
 }

@@ -34,20 +34,29 @@ export function PickupView({ phase }: { phase: PickupPhase }) {
     const compartments = ctx.pickup.compartments;
     const rows = rowsFor(ctx, 'checkout');
     const rowsOf = (bank: string) => rows.filter((r) => r.ref.startsWith(`locker:${bank}:`));
-    const one = compartments.length === 1 ? compartments[0] : undefined;
+    const one = compartments.length === 1 && compartments[0]!.opened !== false ? compartments[0] : undefined;
     return (
       <section className="screen pickup" data-phase="open">
         <ScreenHeading>{one ? i.t('pickup.openTitle', { number: one.number }) : i.t('pickup.title')}</ScreenHeading>
-        {compartments.map((c) => (
-          <div key={`${c.bank}:${c.number}`} className="compartment" data-compartment={c.number} data-bank={c.bank}>
-            {!one && <h2 className="compartment-title">{i.t('pickup.openTitle', { number: c.number })}</h2>}
-            <p className="compartment-number" aria-hidden="true">
-              {c.number}
-            </p>
-            <p className="lead">{i.t('pickup.where', { bank: c.bankName })}</p>
-            <ItemList rows={rowsOf(c.bank).filter((r) => c.items.some((o) => o.barcode === r.barcode))} />
-          </div>
-        ))}
+        {compartments.map((c) => {
+          // Each compartment with its own outcome: a door that did not open says so above its items.
+          const opened = c.opened !== false;
+          return (
+            <div key={`${c.bank}:${c.number}`} className="compartment" data-compartment={c.number} data-bank={c.bank} data-opened={opened ? 'true' : 'false'}>
+              {!one && <h2 className="compartment-title">{i.t(opened ? 'pickup.openTitle' : 'pickup.notOpenTitle', { number: c.number })}</h2>}
+              <p className="compartment-number" aria-hidden="true">
+                {c.number}
+              </p>
+              <p className="lead">{i.t('pickup.where', { bank: c.bankName })}</p>
+              {!opened && (
+                <p className="message message-bad" role="alert">
+                  {i.t('pickup.notOpenBody')}
+                </p>
+              )}
+              <ItemList rows={rowsOf(c.bank).filter((r) => c.items.some((o) => o.barcode === r.barcode))} />
+            </div>
+          );
+        })}
         <p className="lead">{i.t('pickup.closeDoor')}</p>
         <div className="nav-bar">
           {backToMenu && (

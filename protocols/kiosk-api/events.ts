@@ -135,9 +135,10 @@ export interface KioskState {
 // with the one-time code from the notification (typed or its QR scanned) or with card + PIN.
 
 /**
- * Why a locker pickup did not happen. The first eight are the locker service's own outcomes;
+ * Why a locker pickup did not happen. All but the last are the locker service's own outcomes;
  * `locker_unavailable` means no locker bank is configured at this service point.
  * door_failed: the door did not open, nothing was checked out, staff have been alerted.
+ * code_other_patron: a code for another patron's holds inside an identified patron's session.
  */
 export const lockerFailureCodes = [
   'code_unknown',
@@ -148,16 +149,23 @@ export const lockerFailureCodes = [
   'locker_offline',
   'patron_refused',
   'too_many_attempts',
+  'code_other_patron',
   'locker_unavailable',
 ] as const;
 export type LockerFailureCode = (typeof lockerFailureCodes)[number];
 
-/** One compartment that opened, with its items as loans (each an ItemOutcome: due date, or why not). */
+/**
+ * One compartment of a pickup, with its items as loans (each an ItemOutcome: due date, or why not).
+ * When a patron has several compartments and one door fails, the others still open: each says
+ * whether it opened.
+ */
 export interface LockerCompartmentView {
   bank: string;
   bankName: string;
   /** As printed on the door, e.g. "07". */
   number: string;
+  /** False: this door did not open, nothing in it was lent (its items are refused), staff were alerted. */
+  opened: boolean;
   items: ItemOutcome[];
 }
 

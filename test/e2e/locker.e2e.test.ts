@@ -277,4 +277,70 @@ describe.skipIf(!chromiumAvailable())('locker pickup at the kiosk in Chromium', 
     await p.locator('[data-screen="menu"]').waitFor({ timeout: 8000 });
     expect(await p.getByRole('button', { name: /Collect from a locker/ }).count()).toBe(0);
   }, T);
+
+  it('one of two compartments does not open: the screen and the printed receipt give each its own outcome', async () => {
+    // James (0100012) has two copies in two compartments: the first was opened for loading before
+    // the second was finished, so the second took a compartment of its own (001:L4419).
+    const [a, b] = ['30100000046', '30100000049'];
+    for (const item of [a, b]) expect(await daemon.backend.placeHold({ patron: '0100012', item, pickupPlace: 'PAK1' })).toMatchObject({ ok: true, hold: { status: 'O' } });
+    const sim = daemon.simulator!.locker;
+    const banks = (await staffApi('/banks')).data[0].compartments as Array<{ number: string; board: number; lock: number }>;
+    const doorOf = (n: string) => banks.find((c) => c.number === n)!;
+    const first = (await staffApi('/finish-processing', { item: a })).data.compartment as string;
+    expect(await staffApi(`/banks/L1/compartments/${first}/load`, {})).toMatchObject({ ok: true });
+    const second = (await staffApi('/finish-processing', { item: b })).data.compartment as string;
+    expect(second).not.toBe(first);
+    const sms = daemon.lockers!.smsSender as LogSmsSender;
+    const before = sms.sent.length;
+    sim.closeDoor(doorOf(first).board, doorOf(first).lock);
+    expect(await staffApi(`/banks/L1/compartments/${second}/load`, {})).toMatchObject({ ok: true });
+    await waitFor('the second door to open for loading', () => door(doorOf(second).board, doorOf(second).lock).open);
+    sim.closeDoor(doorOf(second).board, doorOf(second).lock);
+    await waitFor('both notices', () => sms.sent.slice(before).filter((m) => m.to === '+447700900456').length === 2);
+
+    // The second door jams.
+    sim.jam(doorOf(second).board, doorOf(second).lock, true);
+    const p = await page();
+    await loginWithCard(p, kiosk.sim, '0100012');
+    const offer = p.getByRole('button', { name: /Collect from a locker/ });
+    await offer.waitFor({ timeout: 8000 });
+    expect(await offer.innerText()).toContain('Items waiting: 2');
+    await offer.click();
+    await p.locator('[data-screen="pickup"] [data-phase="open"]').waitFor({ timeout: 15_000 });
+    await screenshot(p, 'locker-one-door-failed');
+    const axe = await axeScan(p, 'locker-one-door-failed');
+
+    // Not "open" above the jammed door: each compartment says what happened to it.
+    await expect.poll(() => p.locator('h1').innerText()).toBe('Collect from a locker');
+    const opened = p.locator(`[data-compartment="${first}"]`);
+    const jammed = p.locator(`[data-compartment="${second}"]`);
+    expect(await opened.getAttribute('data-opened')).toBe('true');
+    expect(await opened.locator('h2').innerText()).toBe(`Compartment ${first} is open: take your items`);
+    expect(await jammed.getAttribute('data-opened')).toBe('false');
+    expect(await jammed.locator('h2').innerText()).toBe(`Compartment ${second} did not open`);
+    expect(await jammed.getByRole('alert').innerText()).toContain('Nothing from this compartment has been lent to you');
+    expect(await opened.locator(`.item-list li[data-barcode="${a}"]`).getAttribute('data-status')).toBe('done');
+    expect(await jammed.locator(`.item-list li[data-barcode="${b}"]`).getAttribute('data-status')).toBe('refused');
+    expect(door(doorOf(first).board, doorOf(first).lock).open).toBe(true);
+    expect(door(doorOf(second).board, doorOf(second).lock).open).toBe(false);
+    expect(daemon.lockers!.alerts()).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'door_failed', compartment: second })]));
+    const status = await Promise.all([a, b].map((x) => daemon.backend.itemInformation(x)));
+    expect(status.map((i) => i.ok && i.item.status)).toEqual(['C', 'W']);
+
+    // The printed receipt: James by card and name, the one loan, and each compartment's outcome.
+    sim.closeDoor(doorOf(first).board, doorOf(first).lock);
+    await p.getByRole('button', { name: 'Done', exact: true }).click();
+    await p.locator('[data-screen="receipt"]').waitFor({ timeout: 8000 });
+    const printed = kiosk.sim.printer.receipts().length;
+    await p.getByRole('button', { name: 'Print receipt' }).click();
+    await expect.poll(() => kiosk.sim.printer.receipts().length, { timeout: 10_000 }).toBeGreaterThan(printed);
+    const receipt = kiosk.sim.printer.receipts().at(-1)!.text.replace(/\s+/g, ' ');
+    expect(receipt).toContain('0100012');
+    expect(receipt).toContain(`Collected from locker compartment ${first}`);
+    expect(receipt).not.toContain(`Collected from locker compartment ${second}`);
+    expect(receipt).toContain(`Locker compartment ${second}`);
+    expect(receipt).toContain('did not open: nothing from it was lent');
+    sim.jam(doorOf(second).board, doorOf(second).lock, false);
+    expect(axe).toEqual([]);
+  }, T);
 });

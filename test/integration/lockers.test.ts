@@ -4,9 +4,9 @@
  * E-mails go through a local SMTP listener; SMS through the logging sender, whose log is captured.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { ManualClock } from '../../daemon/clock.ts';
 import { loadConfig } from '../../daemon/config.ts';
@@ -19,7 +19,9 @@ import { KerongCuSimulator } from '../../drivers/locker/kerong-cu.simulator.ts';
 import { lockersConfigSchema } from '../../daemon/lockers/config.ts';
 import { LockerService, type LockerAlert, type PickupOutcome } from '../../daemon/lockers/service.ts';
 import { LogSmsSender, smtpLockerMailer } from '../../daemon/lockers/notify.ts';
-import { hashPickupCode } from '../../daemon/lockers/codes.ts';
+import { hashPickupCode, legacyPickupCodeHash, PICKUP_CODE_KEY_FILE } from '../../daemon/lockers/codes.ts';
+import { PadModel } from '../../daemon/station/pad.ts';
+import { Station } from '../../daemon/station/station.ts';
 import { baseData, makeLibrary, PIN_1234_HASH, type TestLibrary } from '../helpers/engine.ts';
 import { startSmtpServer } from '../helpers/smtp.ts';
 
@@ -62,13 +64,18 @@ interface Rig {
   sms: LogSmsSender;
   logLines: string[];
   alerts: LockerAlert[];
+  /** The pickup-code key the service hashes with. */
+  codeKey: Buffer;
   /** The code of the last SMS (what the patron types). */
   lastCode(): string;
   hold(patron: string, item: string): Promise<void>;
   loans(): Array<{ barcode: string; patron: string; due_date: string }>;
 }
 
-async function rig(opts: { holdHours?: number } = {}): Promise<Rig> {
+/** A fixed pickup-code key for the tests (the daemon reads its own from the data directory). */
+const TEST_CODE_KEY = Buffer.alloc(32, 7);
+
+async function rig(opts: { holdHours?: number; keyFromFile?: boolean } = {}): Promise<Rig> {
   const lib = makeLibrary({
     data: baseData({
       patrons: [
@@ -131,6 +138,7 @@ async function rig(opts: { holdHours?: number } = {}): Promise<Rig> {
     mailer: smtpLockerMailer({ host: '127.0.0.1', port: smtp.port, secure: false, from: 'library@example.org' }),
     sms,
     random: seeded(42),
+    ...(opts.keyFromFile ? {} : { codeKey: TEST_CODE_KEY }),
     timers: false,
   });
   service.start();
@@ -147,6 +155,7 @@ async function rig(opts: { holdHours?: number } = {}): Promise<Rig> {
     sms,
     logLines,
     alerts,
+    codeKey: opts.keyFromFile ? readPickupCodeKey(lib.db) : TEST_CODE_KEY,
     lastCode() {
       const text = sms.sent.at(-1)!.text;
       return /(?:Code|Koda|Kods|Kód) (\d{4} \d{4})/.exec(text)![1]!.replace(' ', '');
@@ -165,6 +174,30 @@ async function rig(opts: { holdHours?: number } = {}): Promise<Rig> {
     },
   };
 }
+
+/** The key file the service made beside the store (codes.ts). */
+function readPickupCodeKey(db: { name: string }): Buffer {
+  return Buffer.from(readFileSync(join(dirname(db.name), PICKUP_CODE_KEY_FILE), 'utf8').trim(), 'hex');
+}
+
+/** A kiosk station on the rig's engine (no pad reader or printer needed: the receipt is built, not printed). */
+function kioskStation(r: Rig): Station {
+  return new Station({
+    backend: r.lib.engine,
+    pad: new PadModel(r.lib.engine),
+    rfid: () => null,
+    printer: () => null,
+    mailer: null,
+    clock: r.lib.clock,
+    logger: pino({ level: 'silent' }),
+    site: { name: 'Demo Library', department: '01', language: 'en', timezone: 'Europe/Ljubljana' },
+    pinRequired: true,
+    rfidSecurity: false,
+  });
+}
+
+let keySeq = 0;
+const k = (what: string) => `${what}-${++keySeq}`;
 
 /** Staff load a compartment and shut the door; resolves when the service has made the holds W. */
 async function loadAndClose(r: Rig, number: string, lock: number): Promise<void> {
@@ -241,8 +274,8 @@ describe('locker service', () => {
     const line = r.logLines.find((l) => l.includes('SMS to'))!;
     expect(line).toContain('SMS to +386…222:');
     expect(line).not.toContain('+38640111222');
-    // Only the hash of the code is stored.
-    expect(r.lib.db.prepare('SELECT code_hash FROM locker_pickup_codes').all()).toEqual([{ code_hash: hashPickupCode(code) }]);
+    // Only the keyed hash of the code is stored.
+    expect(r.lib.db.prepare('SELECT code_hash FROM locker_pickup_codes').all()).toEqual([{ code_hash: hashPickupCode(code, r.codeKey) }]);
     expect(JSON.stringify(r.lib.db.prepare('SELECT * FROM locker_pickup_codes').all())).not.toContain(code);
     // The e-mail in Slovenian (the patron's language), with the code and its QR image.
     await waitFor('the e-mail', () => r.mails.length === 1);
@@ -274,6 +307,7 @@ describe('locker service', () => {
           bank: 'L1',
           bankName: 'Locker wall',
           number: '01',
+          opened: true,
           items: [
             { barcode: 'B1', title: 'Alamut', dueDate: '2026-03-23', ok: true },
             { barcode: 'B2', title: 'Na klancu', dueDate: '2026-03-23', ok: true },
@@ -379,7 +413,7 @@ describe('locker service', () => {
     const next = r.lib.db.prepare(`SELECT p.barcode, h.status FROM holds h JOIN patrons p ON p.id = h.patron_id WHERE h.closed_at IS NULL`).all();
     expect(next).toEqual([{ barcode: '0100005', status: 'O' }]);
     expect(r.alerts).toContainEqual(expect.objectContaining({ kind: 'expired_to_empty', compartment: '01' }));
-    expect(r.service.toEmpty()).toEqual([{ bank: 'L1', compartment: '01', reason: 'expired', patron: '0100001', items: ['B1'] }]);
+    expect(r.service.toEmpty()).toEqual([{ bank: 'L1', compartment: '01', reason: 'expired', patron: '0100001', items: ['B1'], fault: null }]);
 
     // Staff empty it: the door opens, the compartment is free again, and Eva's copy can be processed.
     expect(await r.service.empty('L1', '01')).toMatchObject({ ok: true });
@@ -400,7 +434,7 @@ describe('locker service', () => {
     await waitFor('the deposit', () => r.service.deposits({ open: true })[0]?.state === 'deposited');
     // Still on loan: a deposit is not a return (domain.md §8.4).
     expect(r.loans()).toEqual([{ barcode: 'B3', patron: '0100001', due_date: '2026-03-23' }]);
-    expect(r.service.toEmpty()).toEqual([{ bank: 'L1', compartment: '01', reason: 'deposit', patron: '0100001', items: ['B3'] }]);
+    expect(r.service.toEmpty()).toEqual([{ bank: 'L1', compartment: '01', reason: 'deposit', patron: '0100001', items: ['B3'], fault: null }]);
     expect(await r.service.empty('L1', '01')).toMatchObject({ ok: true, emptied: { deposit: { state: 'emptied' } } });
     expect(r.service.deposits({ open: true })).toMatchObject([{ state: 'emptied' }]);
     // Staff scan it: a normal check-in, which closes the deposit.
@@ -417,6 +451,246 @@ describe('locker service', () => {
     await waitFor('the forced alert', () => r.alerts.find((a) => a.kind === 'forced'));
     expect(r.alerts.find((a) => a.kind === 'forced')).toMatchObject({ bank: 'L1', compartment: '02' });
     expect(await r.lib.engine.placeHold({ patron: '0100002', item: 'B1', pickupPlace: 'LOCKER-A' })).toMatchObject({ ok: false, reason: 'locker_needs_mobile' });
+  });
+});
+
+/** The patron's copies in two compartments: 01 (B1) is opened for loading before B2 is finished, so B2 takes 02. */
+async function twoCompartments(r: Rig, patron: string): Promise<void> {
+  await r.hold(patron, 'B1');
+  await r.hold(patron, 'B2');
+  expect(await r.service.finishProcessing('B1')).toMatchObject({ ok: true, compartment: '01' });
+  await loadAndClose(r, '01', 1);
+  expect(await r.service.finishProcessing('B2')).toMatchObject({ ok: true, compartment: '02', joined: false });
+  await loadAndClose(r, '02', 2);
+}
+
+describe('locker service: reviewed defects', () => {
+  it('a patron cancelling a loaded locker hold: the next patron gets the copy as O to be loaded again, the compartment is to be emptied as cancelled', async () => {
+    const r = await rig();
+    await r.hold('0100001', 'B1');
+    // Eva queues for the title (T1's other copy B6 is out of the picture, on loan to Jānis).
+    await r.lib.engine.checkout({ patron: '0100003', item: 'B6' }, { channel: 'staff' });
+    expect(await r.lib.engine.placeHold({ patron: '0100005', bibId: 'T1', pickupPlace: 'LOCKER-A' })).toMatchObject({ ok: true, hold: { status: 'R' } });
+    await r.service.finishProcessing('B1');
+    await loadAndClose(r, '01', 1);
+    const code = r.lastCode();
+
+    r.lib.clock.advanceMs(3_600_000);
+    expect(await r.lib.engine.cancelHold({ patron: '0100001', item: 'B1' })).toMatchObject({ ok: true, cancelled: { status: 'W' } });
+    // The copy is in compartment 01, not on the hold shelf: Eva's reservation is to be processed (O),
+    // without the desk's hold-shelf expiry, and no fee for Ana (she cancelled in time).
+    const next = r.lib.db.prepare(`SELECT p.barcode, h.status, h.expires_at FROM holds h JOIN patrons p ON p.id = h.patron_id WHERE h.closed_at IS NULL`).all();
+    expect(next).toEqual([{ barcode: '0100005', status: 'O', expires_at: null }]);
+    expect(r.lib.db.prepare('SELECT COUNT(*) AS n FROM fees').get()).toEqual({ n: 0 });
+
+    // The periodic check puts 01 on the list to empty, as cancelled, with the right alert.
+    await r.service.tick();
+    expect(r.service.toEmpty()).toEqual([{ bank: 'L1', compartment: '01', reason: 'cancelled', patron: '0100001', items: ['B1'], fault: null }]);
+    const alert = r.alerts.find((a) => a.compartment === '01' && a.kind.endsWith('_to_empty'));
+    expect(alert).toMatchObject({ kind: 'released_to_empty' });
+    expect(alert!.message).toContain('cancelled');
+    expect(alert!.message).not.toContain('not collected in time');
+    expect(await r.service.pickupByCode(code, { idempotencyKey: k('cancelled') })).toMatchObject({ ok: false, code: 'hold_expired' });
+    // The expiry job has nothing to add: no second row, no fee.
+    expect(await r.service.expireNow()).toMatchObject({ ok: true, expired: [], toEmpty: [] });
+    expect(r.service.toEmpty()).toHaveLength(1);
+
+    // Staff empty 01 and finish processing the copy for Eva: a compartment, loaded, her code, 72 h.
+    expect(await r.service.empty('L1', '01')).toMatchObject({ ok: true });
+    r.sim.closeDoor(0, 1);
+    await waitFor('the door to close', () => !r.service.listBanks()[0]!.compartments[0]!.doorOpen);
+    expect(await r.service.finishProcessing('B1')).toMatchObject({ ok: true, compartment: '01', assignment: { patron: '0100005' } });
+    await loadAndClose(r, '01', 1);
+    expect(r.sms.sent.at(-1)!.to).toBe('+38641999888');
+    const eva = r.lib.db.prepare(`SELECT status, expires_at FROM holds WHERE closed_at IS NULL`).all();
+    expect(eva).toEqual([{ status: 'W', expires_at: '2026-03-05T10:00:00.000Z' }]); // 72 h after loading at 11:00 CET
+  });
+
+  it('a W cancelled on the desk hold shelf passes on as O when the next patron waits for a locker', async () => {
+    const r = await rig();
+    await r.lib.engine.checkout({ patron: '0100003', item: 'B2' }, { channel: 'staff' });
+    await r.lib.engine.placeHold({ patron: '0100001', bibId: 'T2' });
+    await r.lib.engine.placeHold({ patron: '0100005', bibId: 'T2', pickupPlace: 'LOCKER-A' });
+    await r.lib.engine.checkin({ item: 'B2' }, { channel: 'staff' });
+    await r.lib.engine.holdReady('B2');
+    await r.lib.engine.cancelHold({ patron: '0100001', bibId: 'T2' });
+    expect(r.lib.db.prepare(`SELECT status FROM holds WHERE closed_at IS NULL`).all()).toEqual([{ status: 'O' }]);
+    expect(await r.service.finishProcessing('B2')).toMatchObject({ ok: true, assignment: { patron: '0100005' } });
+  });
+
+  it('a deposit stays until staff empty it, even of an item on loan to someone else; it closes when the item is checked in', async () => {
+    const r = await rig();
+    await r.lib.engine.checkout({ patron: '0100001', item: 'B3' }, { channel: 'staff' });
+    await r.lib.engine.checkout({ patron: '0100004', item: 'B4' }, { channel: 'staff' });
+    // Mojca returns Ana's book into the locker.
+    const started = await r.service.startDeposit('0100004', { items: ['B3'] });
+    expect(started).toMatchObject({ ok: true, deposit: { compartment: '01', state: 'open' } });
+    r.sim.closeDoor(0, 1);
+    await waitFor('the deposit', () => r.service.deposits({ open: true })[0]?.state === 'deposited');
+    r.lib.clock.advanceMs(10_000);
+    await r.service.tick();
+    r.lib.clock.advanceMs(3_600_000);
+    await r.service.tick();
+    expect(r.service.deposits({ open: true })).toMatchObject([{ compartment: '01', state: 'deposited', emptiedAt: null, closedAt: null }]);
+    expect(r.service.toEmpty()).toEqual([{ bank: 'L1', compartment: '01', reason: 'deposit', patron: '0100004', items: ['B3'], fault: null }]);
+    expect(r.service.listBanks()[0]!.compartments[0]).toMatchObject({ number: '01', state: 'deposited' });
+    // The book is inside: a reservation gets another compartment.
+    await r.hold('0100005', 'B1');
+    expect(await r.service.finishProcessing('B1')).toMatchObject({ ok: true, compartment: '02' });
+
+    expect(await r.service.empty('L1', '01')).toMatchObject({ ok: true, emptied: { deposit: { state: 'emptied' } } });
+    r.sim.closeDoor(0, 1);
+    await r.service.tick();
+    expect(r.service.deposits({ open: true })).toMatchObject([{ state: 'emptied' }]); // B3 is still on loan to Ana
+    expect(await r.lib.engine.checkin({ item: 'B3' }, { channel: 'staff' })).toMatchObject({ ok: true });
+    await r.service.tick();
+    expect(r.service.deposits({ open: true })).toEqual([]);
+    expect(r.service.deposits()[0]).toMatchObject({ state: 'closed' });
+    expect(r.loans()).toEqual([{ barcode: 'B4', patron: '0100004', due_date: '2026-03-23' }]);
+  });
+
+  it('one of two doors jammed at pickup: each compartment with its own outcome on screen data and the receipt', async () => {
+    const r = await rig();
+    await twoCompartments(r, '0100001');
+    r.sim.jam(0, 2);
+    const station = kioskStation(r);
+    expect(await station.identify({ key: k('id'), identifier: '0100001', pin: '1234' })).toMatchObject({ ok: true });
+    const out = await station.lockerPickup(r.service, { key: k('pick') });
+    if (!out.ok) throw new Error(JSON.stringify(out));
+    expect(out.data.compartments.map((c) => [c.number, c.opened, c.items.map((i) => [i.barcode, i.status])])).toEqual([
+      ['01', true, [['B1', 'done']]],
+      ['02', false, [['B2', 'refused']]],
+    ]);
+    expect(r.loans().map((l) => l.barcode)).toEqual(['B1']);
+    expect(r.alerts).toContainEqual(expect.objectContaining({ kind: 'door_failed', compartment: '02' }));
+    const receipt = station.buildReceipt()!;
+    expect(receipt.patron).toEqual({ cardNumber: '0100001', name: 'Ana Novak' });
+    const loans = receipt.sections.find((x) => x.kind === 'loans');
+    expect(loans && 'items' in loans && loans.items.map((i) => i.barcode)).toEqual(['B1']);
+    const notes = receipt.sections.filter((x) => x.kind === 'note').flatMap((x) => ('lines' in x ? x.lines : []));
+    // Ana reads Slovenian.
+    expect(notes).toEqual([
+      'Prevzeto iz predala 01 paketnika (Locker wall)',
+      'Predal 02 paketnika (Locker wall) se ni odprl: iz njega ni bilo nič izposojeno. Osebje je obveščeno.',
+    ]);
+    const notDone = receipt.sections.find((x) => x.kind === 'not-processed');
+    expect(notDone && 'items' in notDone && notDone.items.map((i) => i.barcode)).toEqual(['B2']);
+  });
+
+  it('a door that failed while its board was silent: the reservation stays visible, one row per compartment, the fault clears when the board answers', async () => {
+    const r = await rig();
+    await twoCompartments(r, '0100001');
+    r.sim.setSilent(0, true);
+    expect(await r.service.pickupForPatron('0100001', { idempotencyKey: k('silent') })).toMatchObject({ ok: false, code: 'door_failed' });
+    expect(r.loans()).toEqual([]);
+    const comps = () => r.service.listBanks()[0]!.compartments.slice(0, 2).map((c) => [c.number, c.state, c.fault, c.assignment?.patron ?? null]);
+    expect(comps()).toEqual([
+      ['01', 'ready', 'no_answer', '0100001'],
+      ['02', 'ready', 'no_answer', '0100001'],
+    ]);
+    expect(r.service.toEmpty()).toEqual([
+      { bank: 'L1', compartment: '01', reason: 'fault', patron: '0100001', items: ['B1'], fault: 'no_answer' },
+      { bank: 'L1', compartment: '02', reason: 'fault', patron: '0100001', items: ['B2'], fault: 'no_answer' },
+    ]);
+    // The board answers again: the doors are not faulty any more, and the patron can collect.
+    r.sim.setSilent(0, false);
+    await waitFor('the faults to clear', () => r.service.toEmpty().length === 0, 5000);
+    expect(comps()).toEqual([
+      ['01', 'ready', null, '0100001'],
+      ['02', 'ready', null, '0100001'],
+    ]);
+
+    // A jammed door stays faulty; staff cannot empty a waiting reservation, but can check the door.
+    r.sim.jam(0, 1);
+    expect(await r.service.checkDoor('L1', '01')).toMatchObject({ ok: false, code: 'door_failed' });
+    const inUse = await r.service.empty('L1', '01');
+    expect(inUse).toMatchObject({ ok: false, code: 'compartment_in_use' });
+    expect(!inUse.ok && inUse.message).toContain('/check');
+    expect(r.service.toEmpty()).toEqual([{ bank: 'L1', compartment: '01', reason: 'fault', patron: '0100001', items: ['B1'], fault: 'jammed' }]);
+
+    // Not collected in time: each compartment once, the fault kept on its row.
+    r.lib.clock.advanceMs(73 * 3_600_000);
+    expect(await r.service.expireNow()).toMatchObject({ ok: true, toEmpty: ['L1/01', 'L1/02'] });
+    expect(r.service.toEmpty()).toEqual([
+      { bank: 'L1', compartment: '01', reason: 'expired', patron: '0100001', items: ['B1'], fault: 'jammed' },
+      { bank: 'L1', compartment: '02', reason: 'expired', patron: '0100001', items: ['B2'], fault: null },
+    ]);
+    expect(await r.service.empty('L1', '01')).toMatchObject({ ok: false, code: 'door_failed' });
+    r.sim.jam(0, 1, false);
+    // Repaired: checking the door opens it and clears the fault; emptying then frees it.
+    expect(await r.service.checkDoor('L1', '01')).toMatchObject({ ok: true, compartment: { number: '01', state: 'to_empty', fault: null } });
+    r.sim.closeDoor(0, 1);
+    await waitFor('the door to close', () => !r.service.listBanks()[0]!.compartments[0]!.doorOpen);
+    expect(await r.service.empty('L1', '01')).toMatchObject({ ok: true });
+    r.sim.closeDoor(0, 1);
+    await waitFor('01 free', () => r.service.listBanks()[0]!.compartments[0]!.state === 'free');
+    expect(r.service.toEmpty().map((x) => x.compartment)).toEqual(['02']);
+  });
+
+  it('kiosk receipts name the borrower: a code pickup gets its own session and receipt; another patron\'s code in an identified session is refused before the door opens', async () => {
+    const r = await rig();
+    await r.hold('0100001', 'B1');
+    await r.service.finishProcessing('B1');
+    await loadAndClose(r, '01', 1);
+    const ana = r.lastCode();
+    await r.hold('0100005', 'B2');
+    await r.service.finishProcessing('B2');
+    await loadAndClose(r, '02', 2);
+    const eva = r.lastCode();
+    await r.hold('0100004', 'B3');
+    await r.service.finishProcessing('B3');
+    await loadAndClose(r, '03', 3);
+    const mojca = r.lastCode();
+    const station = kioskStation(r);
+
+    // Ana collects with her code: the receipt names her (domain.md §9.1: card number and name).
+    expect(await station.lockerPickup(r.service, { key: k('ana'), code: ana, language: 'en' })).toMatchObject({ ok: true });
+    expect(station.buildReceipt()).toMatchObject({ patron: { cardNumber: '0100001', name: 'Ana Novak' }, sections: expect.arrayContaining([{ kind: 'loans', items: [expect.objectContaining({ barcode: 'B1' })] }]) });
+
+    // Nobody pressed Done; Eva's code next: her own session and receipt, without Ana's loan.
+    expect(await station.lockerPickup(r.service, { key: k('eva'), code: eva, language: 'en' })).toMatchObject({ ok: true });
+    const evas = station.buildReceipt()!;
+    expect(evas.patron).toEqual({ cardNumber: '0100005', name: 'Eva Zupan' });
+    expect(evas.sections.flatMap((x) => ('items' in x ? x.items.map((i) => i.barcode) : []))).toEqual(['B2']);
+
+    // Still not ended: Mojca identifies with card and PIN and starts afresh.
+    expect(await station.identify({ key: k('id'), identifier: '0100004', pin: '1234' })).toMatchObject({ ok: true });
+    expect(station.buildReceipt()).toBeNull();
+    // Inside Mojca's session, someone else's code does not open anything.
+    const refused = await station.lockerPickup(r.service, { key: k('other'), code: eva });
+    expect(refused).toMatchObject({ ok: false, error: { code: 'code_other_patron', messageKey: 'locker.code_other_patron' } });
+    expect(r.sim.door(0, 3).open).toBe(false);
+    // Her own code works, and the receipt names her, with her loan only.
+    expect(await station.lockerPickup(r.service, { key: k('mojca'), code: mojca })).toMatchObject({ ok: true });
+    const hers = station.buildReceipt()!;
+    expect(hers.patron).toEqual({ cardNumber: '0100004', name: 'Mojca Kovačič' });
+    expect(hers.sections.flatMap((x) => ('items' in x ? x.items.map((i) => i.barcode) : []))).toEqual(['B3']);
+    expect(r.loans().map((l) => [l.barcode, l.patron])).toEqual([
+      ['B1', '0100001'],
+      ['B2', '0100005'],
+      ['B3', '0100004'],
+    ]);
+  });
+
+  it('pickup codes are stored as HMAC-SHA-256 under a key file (mode 0600) beside the store; a code stored by an earlier version (plain SHA-256) still opens', async () => {
+    const r = await rig({ keyFromFile: true });
+    const file = join(dirname(r.lib.db.name), PICKUP_CODE_KEY_FILE);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(r.codeKey).toHaveLength(32);
+    await r.hold('0100001', 'B1');
+    await r.service.finishProcessing('B1');
+    await loadAndClose(r, '01', 1);
+    const code = r.lastCode();
+    const stored = (r.lib.db.prepare('SELECT code_hash FROM locker_pickup_codes').get() as { code_hash: string }).code_hash;
+    expect(stored).toBe(hashPickupCode(code, r.codeKey));
+    // Not the plain hash, which the database alone would reverse by trying all 10^8 codes.
+    expect(stored).not.toBe(legacyPickupCodeHash(code));
+    // Another installation's key gives another hash.
+    expect(hashPickupCode(code, TEST_CODE_KEY)).not.toBe(stored);
+
+    // A notice sent before the update: its row holds the plain hash, and the code still opens.
+    r.lib.db.prepare('UPDATE locker_pickup_codes SET code_hash = ?').run(legacyPickupCodeHash(code));
+    expect(await r.service.pickupByCode(code, { idempotencyKey: k('legacy') })).toMatchObject({ ok: true, patron: '0100001' });
   });
 });
 

@@ -23,6 +23,7 @@ function twoHolds(over: Partial<LockerPickupResult> = {}): LockerPickupResult {
         bank: 'L1',
         bankName: 'Locker wall, main entrance',
         number: '07',
+        opened: true,
         items: [outcome('30100000001', { title: 'Poezije', dueDate: '2026-03-23' }), outcome('30100000003', { title: 'Krst pri Savici', dueDate: '2026-03-23' })],
       },
     ],
@@ -159,6 +160,7 @@ describe('every refusal has its screen', () => {
     ['door_failed', false],
     ['locker_offline', false],
     ['patron_refused', false],
+    ['code_other_patron', false],
     ['locker_unavailable', false],
   ];
   for (const [code, retry] of cases) {
