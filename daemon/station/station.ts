@@ -9,7 +9,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { messageKey, type KioskLanguage, type ReasonCode } from '../../protocols/kiosk-api/reasons.ts';
+import { messageKey, reasonText, type KioskLanguage, type ReasonCode } from '../../protocols/kiosk-api/reasons.ts';
 import type {
   AccountView,
   Envelope,
@@ -26,7 +26,7 @@ import { reasonCodes } from '../../protocols/kiosk-api/reasons.ts';
 import type { RfidReader } from '../../drivers/rfid/index.ts';
 import type { ReceiptPrinter } from '../../drivers/printer/index.ts';
 import type { Receipt, ReceiptSection } from '../../drivers/receipt/receipt.ts';
-import { renderReceiptHtml } from '../../drivers/receipt/receipt.ts';
+import { formatReceiptDate, receiptFormat, renderReceiptHtml } from '../../drivers/receipt/receipt.ts';
 import type { Clock } from '../clock.ts';
 import type { CirculationBackend, PatronSummary, Refusal, Routing } from '../circulation/backend.ts';
 import type { PadModel } from './pad.ts';
@@ -509,15 +509,27 @@ export class Station extends EventEmitter {
     if (!s || s.outcomes.length === 0) return null;
     const borrower = s.patron ?? s.pickupPatron;
     const sections: ReceiptSection[] = [];
-    const done = (k: 'checkout' | 'checkin' | 'renew') => s.outcomes.filter((o) => s.kinds.get(o.barcode) === k && o.status !== 'refused');
-    const loanLine = (o: ItemOutcome) => ({
-      title: o.title,
-      barcode: o.barcode,
-      dueDate: o.dueDate ?? '',
-      ...(o.units.length > 1
-        ? { kit: { unit: 1, unitCount: o.units.length, parts: o.units.map((u, i) => ({ barcode: u.barcode, unit: u.partNumber ?? i + 1, label: u.title })) } }
-        : {}),
-    });
+    // Done and secured: listed by kind. An item done whose security tag could not be set is listed
+    // once, under "not processed", saying it was lent (until when) or returned and to show it at the desk.
+    const done = (k: 'checkout' | 'checkin' | 'renew') => s.outcomes.filter((o) => s.kinds.get(o.barcode) === k && o.status === 'done');
+    const loanLine = (o: ItemOutcome) => {
+      // A kit: the lead unit's line, with the other units indented under it (domain.md §9.1).
+      const [lead, ...others] = o.units; // the backend lists a kit's units lead first
+      return {
+        title: o.title,
+        barcode: o.units.length > 1 && lead ? lead.barcode : o.barcode,
+        dueDate: o.dueDate ?? '',
+        ...(o.units.length > 1
+          ? {
+              kit: {
+                unit: lead?.partNumber ?? 1,
+                unitCount: o.units.length,
+                parts: others.map((u, i) => ({ barcode: u.barcode, unit: u.partNumber ?? i + 2, label: u.title })),
+              },
+            }
+          : {}),
+      };
+    };
     const loans = done('checkout');
     if (loans.length) sections.push({ kind: 'loans', items: loans.map(loanLine) });
     const renewed = done('renew');
@@ -527,12 +539,21 @@ export class Station extends EventEmitter {
     if (s.lockers.length) sections.push({ kind: 'note', lines: s.lockers.map((l) => (l.opened ? lockerReceiptLine(s.language, l) : lockerFailedLine(s.language, l))) });
     const notDone = s.outcomes.filter((o) => o.status !== 'done');
     if (notDone.length) {
+      const format = receiptFormat({ language: s.language, timeZone: this.o.site.timezone });
       sections.push({
         kind: 'not-processed',
         items: notDone.map((o) => ({
           title: o.title,
           barcode: o.barcode,
-          message: o.status === 'security_failed' ? 'Please show this item at the desk.' : (o.reason ?? (typeof o.details.message === 'string' ? o.details.message : '')),
+          // The patron's own words for why, as on the screen; never a reason code.
+          message:
+            o.status === 'security_failed'
+              ? securityFailedLine(s.language, s.kinds.get(o.barcode) === 'checkin' ? null : o.dueDate ? formatReceiptDate(o.dueDate, format) : '')
+              : o.reason
+                ? reasonText(o.reason, s.language, o.details)
+                : typeof o.details.message === 'string'
+                  ? o.details.message
+                  : '',
         })),
       });
     }
@@ -612,6 +633,24 @@ function lockerReceiptLine(lang: UiLanguage, l: { bankName: string; number: stri
     hu: `Átvéve a csomagautomata ${l.number}. rekeszéből (${l.bankName})`,
   };
   return t[lang];
+}
+
+/** The receipt's line for an item lent (until `due`) or returned (`due` null) whose security tag could not be set. */
+function securityFailedLine(lang: UiLanguage, due: string | null): string {
+  if (due === null) {
+    return {
+      en: 'Returned, but its security tag could not be set: please show it at the desk.',
+      sl: 'Vrnjeno, vendar zaščite ni bilo mogoče vklopiti: pokažite ga pri pultu.',
+      lv: 'Nodots, bet drošības birku neizdevās ieslēgt: lūdzu, parādiet to apkalpošanas vietā.',
+      hu: 'Visszavéve, de a biztonsági jelölést nem sikerült bekapcsolni: kérjük, mutassa meg a pultnál.',
+    }[lang];
+  }
+  return {
+    en: `Borrowed${due ? ` until ${due}` : ''}, but its security tag could not be cleared: please show it at the desk.`,
+    sl: `Izposojeno${due ? ` do ${due}` : ''}, vendar zaščite ni bilo mogoče izklopiti: pokažite ga pri pultu.`,
+    lv: `Izsniegts${due ? ` līdz ${due}` : ''}, bet drošības birku neizdevās izslēgt: lūdzu, parādiet to apkalpošanas vietā.`,
+    hu: `Kölcsönözve${due ? `, határidő: ${due}` : ''}, de a biztonsági jelölést nem sikerült kikapcsolni: kérjük, mutassa meg a pultnál.`,
+  }[lang];
 }
 
 /** The receipt's line for a compartment whose door did not open at a pickup. */

@@ -103,6 +103,12 @@ describe('the station on simulated hardware', () => {
     expect(text).toContain('Na klancu');
     expect(text).toContain('Wooden farm');
     expect(text).toMatch(/23\. ?0?3\. ?2026/);
+    // Four units: B1, B2 and the kit's three, its lead first (part 1/3) and the other two under it.
+    expect(text).toMatch(/Izposojeno \(5\)/);
+    const built = r.station.buildReceipt()!;
+    const loans = built.sections.find((x) => x.kind === 'loans');
+    const kit = loans && 'items' in loans ? loans.items.find((i) => 'kit' in i && i.kit) : undefined;
+    expect(kit && 'kit' in kit && kit.kit).toMatchObject({ unit: 1, unitCount: 3, parts: [{ barcode: 'K2', unit: 2 }, { barcode: 'K3', unit: 3 }] });
   });
 
   it('an incomplete kit is refused naming the missing part, then lent when the part is added', async () => {
@@ -130,6 +136,15 @@ describe('the station on simulated hardware', () => {
     // The loan itself stands (the patron is sent to the desk to have it released).
     const info = await r.lib.engine.itemInformation('B3');
     expect(info.ok && info.item.status).toBe('C');
+    // The receipt lists it once, saying both; a refusal is in the patron's words, never its code.
+    expect((await r.station.checkout({ key: key('out'), barcode: 'NOPE' })).ok).toBe(true);
+    const built = r.station.buildReceipt()!;
+    expect(built.sections.map((x) => x.kind)).toEqual(['not-processed']);
+    const notDone = built.sections[0]!;
+    expect('items' in notDone && notDone.items).toEqual([
+      { title: expect.any(String), barcode: 'B3', message: 'Izposojeno do 23. 03. 2026, vendar zaščite ni bilo mogoče izklopiti: pokažite ga pri pultu.' },
+      { title: expect.any(String), barcode: 'NOPE', message: 'Tega gradiva ne poznamo. Prosimo, izročite ga osebju.' },
+    ]);
   });
 
   it('a retried checkout with the same key gives the first outcome and lends once', async () => {
