@@ -340,7 +340,8 @@ export interface CirculationBackend {
   renew(req: { patron: string; item: string }, ctx?: RequestContext): Promise<Outcome<RenewResult>>;
   renewAll(req: { patron: string }, ctx?: RequestContext): Promise<Outcome<RenewAllResult>>;
   placeHold(req: HoldRequest, ctx?: RequestContext): Promise<Outcome<HoldResult>>;
-  cancelHold(req: CancelHoldRequest, ctx?: RequestContext): Promise<Outcome<{ cancelled: HoldLine; replayed?: boolean }>>;
+  /** `fee`: the unclaimed-hold fee charged for cancelling an expired W (001:L2931), to be told to the patron. */
+  cancelHold(req: CancelHoldRequest, ctx?: RequestContext): Promise<Outcome<{ cancelled: HoldLine; replayed?: boolean; fee?: { amount: number; currency: string } }>>;
   feePaid(req: FeePaidRequest, ctx?: RequestContext): Promise<Outcome<FeePaidResult>>;
   endSession(patron: string, ctx?: RequestContext): Promise<Outcome<{ patron: string }>>;
   /** SIP2 01: a self-check blocks a card (e.g. it retained it); staff lift it. */

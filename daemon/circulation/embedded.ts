@@ -1484,7 +1484,7 @@ export class EmbeddedBackend implements CirculationBackend {
     return loanMode(this.policy, item.access_p, item.status_q, 'home') === 'unconditional';
   }
 
-  async cancelHold(req: CancelHoldRequest, ctx: RequestContext = {}): Promise<Outcome<{ cancelled: HoldLine }>> {
+  async cancelHold(req: CancelHoldRequest, ctx: RequestContext = {}): Promise<Outcome<{ cancelled: HoldLine; fee?: { amount: number; currency: string } }>> {
     return this.run('cancel_hold', ctx, () => {
       const p = this.findPatron(req.patron);
       if (!p) this.refuse('unknown_patron', this.lang(ctx));
@@ -1495,18 +1495,20 @@ export class EmbeddedBackend implements CirculationBackend {
       const today = this.today(ctx);
       this.q(`UPDATE holds SET closed_at = ?, close_reason = 'cancelled' WHERE id = ?`).run(this.now(ctx).toISOString(), hold.id);
       this.journal(TX.holdEdit, 'hold_cancelled', ctx, { patronId: p.id, itemId: hold.assigned_item_id ?? hold.item_id });
-      // Cancelling an expired W still costs the unclaimed-hold fee (001:L2931).
+      // Cancelling an expired W still costs the unclaimed-hold fee (001:L2931); the reply says so.
+      let fee: { amount: number; currency: string } | undefined;
       if (hold.status === 'W' && hold.expires_on && hold.expires_on < today && this.policy.holds.unclaimedFee > 0) {
         this.addFee(p.id, 'unclaimed_hold', toMinor(this.policy.holds.unclaimedFee), ctx, {
           itemId: hold.assigned_item_id,
           description: `Reserved item not collected: ${line.title}`,
         });
+        fee = { amount: this.policy.holds.unclaimedFee, currency: this.policy.currency };
       }
       // A W on the hold shelf passes on as W, where it lies. A W in a locker compartment (or a copy
       // whose next reservation is for a locker) passes on as O: staff take it out and process it
       // for the next pickup place, as on expiry (domain.md §8.3 step 9).
       if (hold.assigned_item_id !== null) this.passOn(hold, hold.status === 'W' && !this.isLockerPlace(hold.pickup_place) ? 'W' : 'O', ctx);
-      return { cancelled: line };
+      return fee ? { cancelled: line, fee } : { cancelled: line };
     });
   }
 

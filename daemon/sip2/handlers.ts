@@ -926,7 +926,7 @@ async function hold(req: Extract<Sip2Request, { code: '15' }>, session: Sip2Sess
     req.holdMode === 'add'
       ? await deps.backend.placeHold({ ...target, ...(req.pickupLocation ? { pickupPlace: req.pickupLocation } : {}) }, ctx)
       : req.holdMode === 'cancel'
-        ? await deps.backend.cancelHold(target, ctx).then((c) => (c.ok ? { ok: true as const, hold: c.cancelled } : c))
+        ? await deps.backend.cancelHold(target, ctx).then((c) => (c.ok ? { ok: true as const, hold: c.cancelled, fee: c.fee } : c))
         : req.pickupLocation
           ? await deps.backend.changeHold({ ...target, pickupPlace: req.pickupLocation }, ctx)
           : { ok: false as const, screenMessage: reasonText('invalid_request', patron.language) };
@@ -941,7 +941,11 @@ async function hold(req: Extract<Sip2Request, { code: '15' }>, session: Sip2Sess
     ...(h.pickupPlace ? { pickupLocation: h.pickupPlace } : {}),
     ...(h.itemBarcode ? { itemIdentifier: h.itemBarcode } : {}),
     titleIdentifier: h.title,
-    screenMessage: [req.holdMode === 'cancel' ? `Reservation cancelled: ${h.title}` : `Reserved: ${h.title}${h.status === 'R' ? ` (place ${h.queuePosition} in the queue)` : ''}`],
+    screenMessage: [
+      req.holdMode === 'cancel'
+        ? `Reservation cancelled: ${h.title}${'fee' in r && r.fee ? `. Unclaimed-hold fee: ${money(r.fee.amount)} ${r.fee.currency}.` : ''}`
+        : `Reserved: ${h.title}${h.status === 'R' ? ` (place ${h.queuePosition} in the queue)` : ''}`,
+    ],
   };
 }
 

@@ -309,6 +309,16 @@ describe('SIP2 server: circulation', () => {
     expect(as(await c.send(r.hold('cancel', '0100001', { titleIdentifier: 'T2' })), '16')).toMatchObject({ ok: false });
   });
 
+  it('15 cancelling a ready reservation that ran out says the unclaimed-hold fee it charged', async () => {
+    const expired = { holds: [{ patron: '0100001', item: 'B5', status: 'W', createdAt: '@today-10d', pickupPlace: '01-DESK', expiresOn: '@today-1d' }] };
+    fx = await startSip2Fixture({ data: baseData(expired) });
+    const c = await fx.loggedIn();
+    const reply = as(await c.send(r.hold('cancel', '0100001', { itemIdentifier: 'B5' })), '16');
+    expect(reply).toMatchObject({ ok: true, screenMessage: [expect.stringMatching(/^Reservation cancelled: .*\. Unclaimed-hold fee: 1\.00 EUR\.$/)] });
+    const info = await fx.lib.engine.patronInformation('0100001');
+    expect(info.ok && info.patron.fees.map((f) => [f.kind, f.amount])).toEqual([['unclaimed_hold', 1]]);
+  });
+
   it('37 takes a payment once however often the device retries it', async () => {
     fx = await startSip2Fixture({ data: baseData({ fees: [{ patron: '0100001', kind: 'overdue', amount: 3, createdAt: '@today-3d' }] }) });
     const c = await fx.loggedIn();
