@@ -76,6 +76,14 @@ export interface HandlerResult {
 
 const SIP_LANGUAGE: Record<string, KioskLanguage> = { '001': 'en', '024': 'en' };
 
+/**
+ * The patron's language in the 24/26/64 language field (reference "Common value sets"): SIP2 2.00
+ * has a code for English (001) but none for Slovenian, Latvian or Hungarian, which go as 000.
+ */
+function sipLanguageOf(p: { language: KioskLanguage }): string {
+  return p.language === 'en' ? '001' : '000';
+}
+
 function now(deps: HandlerDeps): SipDateTime {
   return sipDateFromInstant(deps.clock.now(), deps.timezone);
 }
@@ -178,7 +186,7 @@ export async function handleRequest(req: Sip2Request, session: Sip2Session, deps
         reply: {
           code: '26',
           patronStatus: patronStatusOf(ps),
-          language: '000',
+          language: ps ? sipLanguageOf(ps) : '000',
           transactionDate: now(deps),
           institutionId: req.institutionId || account.institutionId,
           patronIdentifier: req.patronIdentifier,
@@ -440,7 +448,7 @@ async function patronStatus(
   return {
     code: '24',
     patronStatus: patronStatusOf(patron, info?.ok ? info.patron : undefined),
-    language: language || '000',
+    language: patron ? sipLanguageOf(patron) : language || '000',
     transactionDate: now(deps),
     institutionId: institutionId || session.account!.institutionId,
     patronIdentifier: identifier,
@@ -468,7 +476,7 @@ async function patronInformation(req: Extract<Sip2Request, { code: '63' }>, sess
       ? { patron: early.patron, pinOk: session.verifiedPatrons.has(req.patronIdentifier) || !early.patron.pinSet, refusal: null }
       : { patron: null, pinOk: false, refusal: early }
     : await checkPatron(req.patronIdentifier, req.patronPassword, session, deps);
-  const language = req.language || '000';
+  const language = patron ? sipLanguageOf(patron) : req.language || '000';
   const transactionDate = now(deps);
   const institutionId = req.institutionId || session.account!.institutionId;
   const info = early ?? (patron ? await deps.backend.patronInformation(req.patronIdentifier, ctxFor(session)) : null);

@@ -139,6 +139,15 @@ describe('SIP2 server: patrons', () => {
     expect(fx.logs.join('')).not.toContain('AD1234');
   });
 
+  it('24 and 64 give the patron\'s language: 001 for English, 000 for those SIP2 has no code for', async () => {
+    const sarah = { barcode: '0100099', firstName: 'Sarah', lastName: 'Jones', category: 'adult', pin: '1234', homeDepartment: '01', language: 'en' };
+    fx = await startSip2Fixture({ data: baseData({ patrons: [sarah] }) });
+    const c = await fx.loggedIn();
+    expect(as(await c.send(r.status('0100099', '1234')), '24').language).toBe('001');
+    expect(as(await c.send(r.info('0100099', '1234')), '64').language).toBe('001');
+    expect(as(await c.send({ ...r.status('0100001', '1234'), language: '001' } as Sip2Request), '24').language).toBe('000'); // Ana reads Slovenian
+  });
+
   it('63 gives counts always, lists on request with BP/BQ ranges, and nothing private without the PIN', async () => {
     fx = await startSip2Fixture({ data: baseData() });
     for (const item of ['B1', 'B2', 'B3']) await fx.lib.engine.checkout({ patron: '0100001', item });
