@@ -394,7 +394,17 @@ export class Station extends EventEmitter {
     return {
       ok: true,
       data: {
-        loans: p.loans.map((l) => ({ barcode: l.barcode, title: l.title, dueDate: l.dueDate, overdue: l.overdue, renewals: l.renewals, status: l.status })),
+        loans: p.loans
+          .filter((l) => !l.kit || l.kit.lead)
+          .map((l) => ({
+            barcode: l.barcode,
+            title: l.title,
+            dueDate: l.dueDate,
+            overdue: l.overdue,
+            renewals: l.renewals,
+            status: l.status,
+            ...(l.kit ? { parts: l.kit.partsTotal } : {}),
+          })),
         holds: p.holds.map((h) => ({ title: h.title, status: h.status, pickupPlace: h.pickupPlace, expiresOn: h.expiresOn, queuePosition: h.queuePosition })),
         fees: p.fees.map((f) => ({ description: f.description, remaining: f.remaining, currency: f.currency })),
         balance: p.balance,

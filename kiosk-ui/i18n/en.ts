@@ -60,6 +60,7 @@ export const en = {
   'kit.waiting': 'This set is not complete yet. Please add the missing part:',
   'kit.waitingMany': 'This set is not complete yet. Please add the missing parts:',
   'kit.part': 'Part {n} of {total}: {title}',
+  'kit.set': 'A set of {n} parts',
   'kit.returnStaff': 'An incomplete set cannot be returned here. If a part is lost, please take the set to staff.',
   'tag.unusable': 'A tag on the pad cannot be used. Please give that item to staff.',
 

@@ -62,6 +62,7 @@ export const hu: Messages = {
   'kit.waiting': 'A csomag még nem teljes. Kérjük, tegye mellé a hiányzó részt:',
   'kit.waitingMany': 'A csomag még nem teljes. Kérjük, tegye mellé a hiányzó részeket:',
   'kit.part': '{total} részből a(z) {n}.: {title}',
+  'kit.set': '{n} részből álló készlet',
   'kit.returnStaff': 'Hiányos csomagot itt nem lehet visszahozni. Ha egy rész elveszett, kérjük, vigye a csomagot a könyvtároshoz.',
   'tag.unusable': 'Az olvasólapon lévő egyik címke nem használható. Kérjük, adja át azt a dokumentumot a könyvtárosnak.',
 

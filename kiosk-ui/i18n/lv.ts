@@ -62,6 +62,7 @@ export const lv: Messages = {
   'kit.waiting': 'Komplekts vēl nav pilnīgs. Lūdzu, pievienojiet trūkstošo daļu:',
   'kit.waitingMany': 'Komplekts vēl nav pilnīgs. Lūdzu, pievienojiet trūkstošās daļas:',
   'kit.part': '{n}. daļa no {total}: {title}',
+  'kit.set': 'Komplekts no {n} daļām',
   'kit.returnStaff': 'Nepilnīgu komplektu šeit nevar atdot. Ja kāda daļa ir pazudusi, lūdzu, nododiet komplektu bibliotekāram.',
   'tag.unusable': 'Vienu no birkām uz paliktņa nevar izmantot. Lūdzu, nododiet šo izdevumu bibliotekāram.',
 

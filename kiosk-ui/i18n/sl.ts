@@ -62,6 +62,7 @@ export const sl: Messages = {
   'kit.waiting': 'Komplet še ni popoln. Dodajte manjkajoči del:',
   'kit.waitingMany': 'Komplet še ni popoln. Dodajte manjkajoče dele:',
   'kit.part': 'Del {n} od {total}: {title}',
+  'kit.set': 'Komplet {n} enot',
   'kit.returnStaff': 'Nepopolnega kompleta tu ni mogoče vrniti. Če se je del izgubil, prinesite komplet osebju.',
   'tag.unusable': 'Ene od etiket na plošči ni mogoče uporabiti. To gradivo izročite osebju.',
 

@@ -38,6 +38,7 @@ export function AccountView({ phase }: { phase: 'loading' | 'ready' | 'failed' }
                 {a.loans.map((l) => (
                   <li key={l.barcode} data-barcode={l.barcode}>
                     <span className="item-title">{l.title}</span>
+                    {l.parts && <span className="item-detail">{i.t('kit.set', { n: l.parts })}</span>}
                     <span className={l.overdue ? 'item-status overdue' : 'item-status'}>
                       {l.overdue ? i.t('renew.overdue', { date: i.date(l.dueDate) }) : i.t('renew.due', { date: i.date(l.dueDate) })}
                     </span>

@@ -43,6 +43,7 @@ export function RenewView({ phase }: { phase: 'loading' | 'ready' | 'renewing' |
                       />
                       <label htmlFor={id} className="loan-body">
                         <span className="item-title">{l.title}</span>
+                        {l.parts && <span className="item-detail">{i.t('kit.set', { n: l.parts })}</span>}
                         {r && r.status === 'done' ? (
                           <span className="item-status result-ok">{i.t('renew.renewed', { date: i.date(r.dueDate) })}</span>
                         ) : (

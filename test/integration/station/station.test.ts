@@ -109,6 +109,13 @@ describe('the station on simulated hardware', () => {
     const loans = built.sections.find((x) => x.kind === 'loans');
     const kit = loans && 'items' in loans ? loans.items.find((i) => 'kit' in i && i.kit) : undefined;
     expect(kit && 'kit' in kit && kit.kit).toMatchObject({ unit: 1, unitCount: 3, parts: [{ barcode: 'K2', unit: 2 }, { barcode: 'K3', unit: 3 }] });
+    // My account and Renew list the kit once, by its lead unit, as a set of three.
+    const account = await r.station.account();
+    expect(account.ok && account.data.loans.map((l) => [l.barcode, l.parts ?? null])).toEqual([
+      ['B1', null],
+      ['B2', null],
+      ['K1', 3],
+    ]);
   });
 
   it('an incomplete kit is refused naming the missing part, then lent when the part is added', async () => {
