@@ -20,6 +20,7 @@ import { hashPin } from './circulation/pin.ts';
 import { startSip2Server } from './sip2/server.ts';
 import { registerSip2Command } from './sip2/cli-client.ts';
 import { promptHidden, registerAdminCommand } from './auth/cli.ts';
+import { registerOfflineCommand } from './circulation/sip2-upstream/cli.ts';
 import { devicesCommand } from './devices/list.ts';
 import { stringify } from 'yaml';
 import { join } from 'node:path';
@@ -327,6 +328,17 @@ export function buildProgram(): Command {
     withCommon: (cmd) => withCommon(cmd),
     open: (opts) => {
       const { loaded, clock } = load(opts as CommonOptions);
+      return { db: openDataStore(loaded.config).db, config: loaded.config, clock };
+    },
+    fail: (code, message) => new CliExit(code, message),
+  });
+  registerOfflineCommand(program, {
+    withCommon: (cmd) => withCommon(cmd),
+    open: (opts) => {
+      const { loaded, clock } = load(opts as CommonOptions);
+      if (!existsSync(storeFile(resolve(loaded.config.data.dir)))) {
+        throw new CliExit(1, `no store in ${resolve(loaded.config.data.dir)} (is --data or KIOSK_DATA_DIR right?)`);
+      }
       return { db: openDataStore(loaded.config).db, config: loaded.config, clock };
     },
     fail: (code, message) => new CliExit(code, message),

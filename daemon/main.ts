@@ -168,6 +168,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     const site = { department: config.site.department, timezone: config.site.timezone, language: config.site.language };
     let backend: CirculationBackend;
     let embedded: EmbeddedBackend | null = null;
+    let upstreamBackend: Sip2UpstreamBackend | null = null;
     if (config.backend.kind === 'sip2-upstream') {
       // The library system upstream owns the circulation data; our store keeps the offline queue.
       const secret = resolveUpstreamPassword(config.backend);
@@ -182,6 +183,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         logger: logger.child({ component: 'upstream' }),
       });
       built = upstream;
+      upstreamBackend = upstream;
       await upstream.start(); // never fails on an unreachable upstream: that is what offline mode is for
       backend = upstream;
     } else {
@@ -260,7 +262,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         uptimeS: Number((process.hrtime.bigint() - started) / 1_000_000n) / 1000,
         now: clock.now().toISOString(),
         site: { name: config.site.name, department: config.site.department },
-        backend: { kind: b.kind, online: b.online, detail: b.detail },
+        backend: { kind: b.kind, online: b.online, detail: b.detail, ...(b.offline ? { offline: { queued: b.offline.queued, unresolved: b.offline.unresolved } } : {}) },
         store: { state: openDb.open ? 'open' : 'closed', file: store.file, schemaVersion: openDb.open ? schemaVersion(openDb) : 0, sizeBytes: size },
         preset: policy.name,
         devices: deviceManager.healthSummary(),
@@ -309,6 +311,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       site: { name: config.site.name, department: config.site.department, timezone: config.site.timezone },
       backendStatus: () => backend.status(),
       sip2: () => sip2,
+      offline: upstreamBackend,
       logger,
     });
     adminHandle = admin;

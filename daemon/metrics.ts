@@ -3,8 +3,8 @@
  * https://prometheus.io/docs/instrumenting/exposition_formats/) and the counts the admin page shows
  * per hour.
  *
- * The engine journals what happened (loans, returns, renewals) but not what it refused, and an
- * upstream backend journals nothing locally; so every backend call is counted here, by a decorator
+ * The engine journals what happened (loans, returns, renewals; the upstream backend journals its own
+ * the same way) but not what it refused; so every backend call is counted here, by a decorator
  * around the CirculationBackend that main.ts applies once: operation × outcome × reason. Counters
  * live in memory and start at zero with the process, as Prometheus counters do (a scraper sees the
  * reset and `rate()` copes with it).
@@ -281,6 +281,17 @@ export async function collectMetrics(metrics: Metrics, s: MetricsSources): Promi
       help: 'Refused staff logins by reason (bad_password, unknown_user, disabled, locked).',
       type: 'counter',
       samples: Object.entries(s.loginFailures()).map(([reason, n]) => ({ labels: { reason }, value: n })),
+    },
+    {
+      name: 'kiosk_offline_transactions',
+      help: 'Offline transactions of the SIP2 upstream backend: queued (waiting for the upstream) and unresolved (refused or failed replays staff have not dealt with). No samples on the embedded engine.',
+      type: 'gauge',
+      samples: status?.offline
+        ? [
+            { labels: { state: 'queued' }, value: status.offline.queued },
+            { labels: { state: 'unresolved' }, value: status.offline.unresolved },
+          ]
+        : [],
     },
     { name: 'kiosk_store_size_bytes', help: 'Size of the SQLite store (database and write-ahead log).', type: 'gauge', samples: [{ value: storeBytes }] },
   ];

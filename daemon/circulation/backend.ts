@@ -325,6 +325,12 @@ export interface BackendStatus {
     holds: boolean;
     fees: boolean;
   };
+  /**
+   * The offline mode of an upstream backend (absent on the embedded engine). `active`: the upstream
+   * is unreachable and loans and returns are being taken into the queue; `queued`: transactions
+   * waiting for the upstream; `unresolved`: refused or failed replays staff have not dealt with.
+   */
+  offline?: { enabled: boolean; active: boolean; queued: number; unresolved: number };
 }
 
 export interface CirculationBackend {

@@ -6,8 +6,10 @@
  *
  * States: `queued` (waiting for the upstream), `replayed_ok`, `refused` (the live rules said no:
  * unknown card, item already out, renewal not allowed — kept for staff, never dropped), `error`
- * (the upstream's answer could not be used after several attempts — also for staff). Staff mark a
- * refused or failed row as dealt with (`resolve`); the row itself is kept.
+ * (no usable answer after several attempts: the connection dropped, the reply timed out or made no
+ * sense — also for staff; its outcome upstream is unknown, so later rows of the same item wait until
+ * staff have dealt with it). Staff mark a refused or failed row as dealt with (`resolve`); the row
+ * itself is kept.
  *
  * An item returned offline is "returned, unconfirmed" until its return is replayed successfully
  * (or staff resolve a refused one): it must not be lent again meanwhile, because the library system
@@ -180,7 +182,11 @@ export class OfflineQueue {
       .run(reason, JSON.stringify(result), this.clock.now().toISOString(), id);
   }
 
-  /** A replay that went wrong; after `maxAttempts` the row is handed to staff as `error`. */
+  /**
+   * A replay that reached the upstream and went wrong (no usable answer: the connection dropped, the
+   * reply timed out or made no sense). Every such attempt counts; after `maxAttempts` the row is
+   * handed to staff as `error`.
+   */
   recordFailure(id: number, error: string, maxAttempts: number | null): OfflineState {
     this.db.prepare('UPDATE offline_queue SET attempts = attempts + 1, last_error = ? WHERE id = ?').run(error.slice(0, 500), id);
     const row = this.get(id)!;
@@ -189,6 +195,37 @@ export class OfflineQueue {
       return 'error';
     }
     return row.state;
+  }
+
+  /** A replay that never left this machine (no connection, backoff, login refused): not an attempt of the row. */
+  noteUnsent(id: number, error: string): void {
+    this.db.prepare('UPDATE offline_queue SET last_error = ? WHERE id = ?').run(error.slice(0, 500), id);
+  }
+
+  /** Refused and failed rows nobody has dealt with yet. */
+  countUnresolved(): number {
+    return (this.db.prepare(`SELECT COUNT(*) AS n FROM offline_queue WHERE state IN ('refused','error') AND resolved_at IS NULL`).get() as { n: number }).n;
+  }
+
+  /**
+   * The earlier row of the same item whose outcome upstream is unknown (`error`, not yet dealt with
+   * by staff), if any: a later row of that item waits for it (see the backend's replay).
+   */
+  unsettledBefore(row: { id: number; item: string }): number | null {
+    const r = this.db
+      .prepare(`SELECT id FROM offline_queue WHERE item = ? AND id < ? AND state = 'error' AND resolved_at IS NULL ORDER BY id LIMIT 1`)
+      .get(row.item, row.id) as { id: number } | undefined;
+    return r?.id ?? null;
+  }
+
+  /** Queued rows of the same item after this one (waiting for it when it failed). */
+  countQueuedAfter(row: { id: number; item: string }): number {
+    return (this.db.prepare(`SELECT COUNT(*) AS n FROM offline_queue WHERE item = ? AND id > ? AND state = 'queued'`).get(row.item, row.id) as { n: number }).n;
+  }
+
+  /** Whether a transaction of this item still waits for the upstream. */
+  hasQueued(item: string): boolean {
+    return this.db.prepare(`SELECT 1 FROM offline_queue WHERE item = ? AND state = 'queued' LIMIT 1`).get(item.trim()) !== undefined;
   }
 
   /** Staff dealt with a refused or failed row (e.g. corrected the loan at the desk). */

@@ -8,9 +8,15 @@
  * - recent transactions from the engine's journal, patron cards masked (`0100***`), no names;
  * - counts per local hour of today: loans, returns, renewals (journal), refusals by reason (the
  *   backend decorator in daemon/metrics.ts: the engine does not journal refusals), kit exceptions;
- * - open staff sessions (revocable) and the latest audit rows.
+ * - open staff sessions (revocable) and the latest audit rows;
+ * - with the SIP2 upstream backend, its offline queue: how many transactions wait for the upstream,
+ *   and the replays it refused or that failed, which staff mark as dealt with.
  *
- * Revoking a session is an admin action and is audited like every other.
+ * In upstream mode the journal holds what this kiosk did through the upstream (written by
+ * daemon/circulation/sip2-upstream), with the card and item in its detail, and offline-queued ones
+ * link to their queue row.
+ *
+ * Revoking a session and resolving an offline transaction are admin actions, audited like every other.
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -20,6 +26,7 @@ import type { Logger } from 'pino';
 import type { Namespace, Server as SocketServer } from 'socket.io';
 import type { Audit, Auth, StaffPrincipal } from '../auth/index.ts';
 import type { BackendStatus } from '../circulation/backend.ts';
+import type { OfflineState, OfflineTransaction } from '../circulation/offline-queue.ts';
 import type { Clock } from '../clock.ts';
 import type { DeviceManager, ManagedDeviceStatus } from '../devices/manager.ts';
 import type { Metrics } from '../metrics.ts';
@@ -32,6 +39,13 @@ export const ADMIN_PAGE_DIR = fileURLToPath(new URL('./admin-page/', import.meta
 export const SOCKET_IO_CLIENT = join(dirname(createRequire(import.meta.url).resolve('socket.io/package.json')), 'client-dist', 'socket.io.min.js');
 
 // ------------------------------------------------------------------------------------------ views
+
+/** What the upstream said about a refused replay, or why a failed one failed. */
+function problemMessage(t: OfflineTransaction): string | null {
+  const said = t.result?.screenMessage;
+  const text = Array.isArray(said) ? said.filter((x) => typeof x === 'string' && x.trim()).join(' ') : typeof said === 'string' ? said : '';
+  return text || t.lastError || null;
+}
 
 /** A card number as the admin page shows it: the first four characters, the rest hidden. */
 export function maskCard(card: string | null): string | null {
@@ -50,6 +64,42 @@ export interface TransactionView {
   item: string | null;
   title: string | null;
   amount: number | null;
+  /** Taken offline (SIP2 upstream backend): its queue row and where it stands with the upstream. */
+  offline: { queueId: number; state: OfflineState; resolved: boolean } | null;
+}
+
+/** A refused or failed replay of an offline transaction, as staff see it. */
+export interface OfflineProblemView {
+  id: number;
+  /** When it happened (the kiosk's time, sent upstream on replay). */
+  at: string;
+  kind: 'checkout' | 'checkin' | 'renew';
+  item: string;
+  card: string | null;
+  state: 'refused' | 'error';
+  /** Our reason code for a refusal; null for a failure. */
+  reason: string | null;
+  /** What the upstream said (screen message), or for a failure the last error. */
+  message: string | null;
+  attempts: number;
+  /** When the upstream refused it, or when it was given up. */
+  decidedAt: string | null;
+  /** Later transactions of the same item that wait until this one is resolved. */
+  waiting: number;
+}
+
+export interface OfflineView {
+  queued: number;
+  problems: OfflineProblemView[];
+}
+
+/** The SIP2 upstream backend's offline queue (Sip2UpstreamBackend has these methods). */
+export interface OfflineQueueSource {
+  offlineQueued(): number;
+  offlineProblems(): OfflineTransaction[];
+  offlineTransaction(id: number): OfflineTransaction | undefined;
+  offlineWaitingBehind(id: number): number;
+  resolveOfflineTransaction(id: number, staff: string, note: string): OfflineTransaction | undefined;
 }
 
 export interface HourCounts {
@@ -71,6 +121,8 @@ export interface AdminSnapshot {
   transactions: TransactionView[];
   today: { date: string; hours: HourCounts[] };
   sessions: ReturnType<Auth['activeSessions']>;
+  /** Null on the embedded engine: there is no upstream, so nothing is ever queued offline. */
+  offline: OfflineView | null;
 }
 
 /** Journal kinds (daemon/circulation/embedded.ts) in the admin page's columns. */
@@ -92,6 +144,8 @@ export interface AdminServiceOptions {
   site: { name: string; department: string; timezone: string };
   backendStatus(): Promise<BackendStatus>;
   sip2(): { host: string; port: number; connectionList(): Sip2ConnectionInfo[] } | null;
+  /** The upstream backend's offline queue; absent or null on the embedded engine. */
+  offline?: OfflineQueueSource | null;
   logger?: Logger;
   /** How often the namespace looks for new transactions, SIP2 and audit changes (default 1 s). */
   pollMs?: number;
@@ -102,7 +156,7 @@ export class AdminService {
   readonly #log: Logger | undefined;
   #ns: Namespace | null = null;
   #timer: NodeJS.Timeout | null = null;
-  #last = { journal: -1, audit: -1, sip2: '', backend: '', sessions: '' };
+  #last = { journal: -1, audit: -1, sip2: '', backend: '', sessions: '', offline: '' };
 
   constructor(o: AdminServiceOptions) {
     this.#o = o;
@@ -111,26 +165,87 @@ export class AdminService {
 
   // ------------------------------------------------------------------------------------- queries
 
-  /** The latest journal rows, newest first, with the patron's card masked and no names. */
+  /**
+   * The latest journal rows, newest first, with the patron's card masked and no names. The engine's
+   * rows name the patron and item by id; the upstream backend's name them in `detail` (the engine's
+   * tables are empty in that mode), and an offline-queued one links to its queue row.
+   */
   transactions(limit = 50): TransactionView[] {
-    const rows = this.#o.db
+    const db = this.#o.db;
+    const rows = db
       .prepare(
-        `SELECT j.id, j.at, j.kind, j.channel, j.department, j.amount_minor, p.barcode AS card, i.barcode AS item, i.title
+        `SELECT j.id, j.at, j.kind, j.channel, j.department, j.amount_minor, j.detail, j.patron_id, j.item_id, p.barcode AS card, i.barcode AS item, i.title
          FROM journal j LEFT JOIN patrons p ON p.id = j.patron_id LEFT JOIN items i ON i.id = j.item_id
          ORDER BY j.id DESC LIMIT ?`,
       )
-      .all(limit) as Array<{ id: number; at: string; kind: string; channel: string; department: string | null; amount_minor: number | null; card: string | null; item: string | null; title: string | null }>;
-    return rows.map((r) => ({
-      id: r.id,
-      at: r.at,
-      kind: r.kind,
-      channel: r.channel,
-      department: r.department,
-      card: maskCard(r.card),
-      item: r.item,
-      title: r.title,
-      amount: r.amount_minor === null ? null : r.amount_minor / 100,
-    }));
+      .all(limit) as Array<{
+      id: number;
+      at: string;
+      kind: string;
+      channel: string;
+      department: string | null;
+      amount_minor: number | null;
+      detail: string | null;
+      patron_id: number | null;
+      item_id: number | null;
+      card: string | null;
+      item: string | null;
+      title: string | null;
+    }>;
+    const queueRow = db.prepare('SELECT state, resolved_at FROM offline_queue WHERE id = ?');
+    return rows.map((r) => {
+      let named: { card?: unknown; item?: unknown; title?: unknown; offlineQueueId?: unknown } = {};
+      if (r.patron_id === null && r.item_id === null && r.detail) {
+        try {
+          named = JSON.parse(r.detail) as typeof named;
+        } catch {
+          named = {};
+        }
+      }
+      const str = (v: unknown) => (typeof v === 'string' && v ? v : null);
+      let offline: TransactionView['offline'] = null;
+      if (typeof named.offlineQueueId === 'number') {
+        const q = queueRow.get(named.offlineQueueId) as { state: OfflineState; resolved_at: string | null } | undefined;
+        if (q) offline = { queueId: named.offlineQueueId, state: q.state, resolved: q.resolved_at !== null };
+      }
+      return {
+        id: r.id,
+        at: r.at,
+        kind: r.kind,
+        channel: r.channel,
+        department: r.department,
+        card: maskCard(r.card ?? str(named.card)),
+        item: r.item ?? str(named.item),
+        title: r.title ?? str(named.title),
+        amount: r.amount_minor === null ? null : r.amount_minor / 100,
+        offline,
+      };
+    });
+  }
+
+  /** The offline queue for staff: what waits, and the refused and failed replays nobody dealt with. */
+  offline(): OfflineView | null {
+    const src = this.#o.offline;
+    if (!src) return null;
+    return {
+      queued: src.offlineQueued(),
+      problems: src
+        .offlineProblems()
+        .reverse() // newest first, as the other tables
+        .map((t) => ({
+          id: t.id,
+          at: t.at,
+          kind: t.operation,
+          item: t.item,
+          card: maskCard(t.patron),
+          state: t.state as 'refused' | 'error',
+          reason: t.reason,
+          message: problemMessage(t),
+          attempts: t.attempts,
+          decidedAt: t.replayedAt,
+          waiting: src.offlineWaitingBehind(t.id),
+        })),
+    };
   }
 
   /** Counts per local hour of today (the site's time zone). */
@@ -192,6 +307,7 @@ export class AdminService {
       transactions: this.transactions(),
       today: this.today(),
       sessions: this.#o.auth.activeSessions(),
+      offline: this.offline(),
     };
   }
 
@@ -243,6 +359,41 @@ export class AdminService {
         res.json({ ok: true, data: { revoked: id, user: target.user } });
       })().catch(next);
     });
+    r.post('/api/offline/:id/resolve', api, express.json({ limit: '4kb' }), (req, res, next) => {
+      const p = res.locals.principal as StaffPrincipal;
+      const src = this.#o.offline;
+      const raw = String(req.params.id ?? '');
+      const id = Number(raw);
+      const body = (req.body ?? {}) as { note?: unknown };
+      void (async () => {
+        const refuse = async (status: number, code: string, message: string) => {
+          audit.record({ actor: p.user, action: 'offline.resolve', target: `offline:${raw.slice(0, 32)}`, outcome: 'refused', detail: { reason: code } });
+          await durable(this.#o.db);
+          res.status(status).json({ ok: false, error: { code, message } });
+        };
+        if (!src) return refuse(404, 'no_upstream', 'This daemon uses its embedded engine: there is no upstream, so there is no offline queue.');
+        if (!/^[1-9]\d{0,15}$/.test(raw)) return refuse(400, 'invalid_request', `"${raw.slice(0, 32)}" is not an offline transaction id (a whole number from 1).`);
+        if (body.note !== undefined && (typeof body.note !== 'string' || body.note.length > 500)) return refuse(400, 'invalid_request', 'note: text of at most 500 characters.');
+        const row = src.offlineTransaction(id);
+        if (!row) return refuse(404, 'not_found', `No offline transaction ${id}.`);
+        if (row.state !== 'refused' && row.state !== 'error') {
+          return refuse(409, 'not_a_problem', `Offline transaction ${id} is ${row.state === 'queued' ? 'still waiting for the library system' : 'confirmed by the library system'}; only refused or failed ones are resolved.`);
+        }
+        if (row.resolvedAt !== null) return refuse(409, 'already_resolved', `Offline transaction ${id} was resolved by ${row.resolvedBy ?? 'someone'} already.`);
+        const note = typeof body.note === 'string' && body.note.trim() ? body.note.trim() : 'resolved on the admin page';
+        const done = src.resolveOfflineTransaction(id, p.user, note);
+        audit.record({
+          actor: p.user,
+          action: 'offline.resolve',
+          target: `offline:${id}`,
+          outcome: 'ok',
+          detail: { operation: row.operation, item: row.item, card: maskCard(row.patron), state: row.state, refusal: row.reason, note },
+        });
+        await durable(this.#o.db);
+        this.#pushNow();
+        res.json({ ok: true, data: { id, resolvedAt: done?.resolvedAt ?? null, resolvedBy: done?.resolvedBy ?? p.user } });
+      })().catch(next);
+    });
     return r;
   }
 
@@ -281,6 +432,7 @@ export class AdminService {
 
   #pushNow(): void {
     this.#last.sessions = '';
+    this.#last.offline = '';
     this.#poll();
   }
 
@@ -294,7 +446,15 @@ export class AdminService {
     }
     try {
       const j = (this.#o.db.prepare('SELECT max(id) AS id FROM journal').get() as { id: number | null }).id ?? 0;
-      if (j !== this.#last.journal) {
+      // The offline queue changes without a new journal row (a replay confirms or refuses a row).
+      const offline = this.offline();
+      const offlineText = JSON.stringify([offline, this.#o.offline ? this.#o.db.prepare(`SELECT max(replayed_at) AS t FROM offline_queue`).get() : null]);
+      const offlineChanged = offlineText !== this.#last.offline;
+      if (offlineChanged) {
+        this.#last.offline = offlineText;
+        ns.emit('offline', offline);
+      }
+      if (j !== this.#last.journal || offlineChanged) {
         this.#last.journal = j;
         ns.emit('transactions', { transactions: this.transactions(), today: this.today() });
       }

@@ -17,7 +17,8 @@ export interface HealthReport {
   uptimeS: number;
   now: string;
   site: { name: string; department: string };
-  backend: { kind: string; online: boolean; detail: string };
+  /** `offline`: the upstream backend's queue (waiting transactions, refused or failed replays not yet resolved by staff). */
+  backend: { kind: string; online: boolean; detail: string; offline?: { queued: number; unresolved: number } };
   store: { state: 'open' | 'closed'; file: string; schemaVersion: number; sizeBytes: number | null };
   preset: string;
   sip2: { host: string; port: number; connections: number } | null;

@@ -358,11 +358,15 @@ async function login(req: Extract<Sip2Request, { code: '93' }>, session: Sip2Ses
 async function acsStatus(deps: HandlerDeps, account: Sip2Account | null): Promise<AcsStatusResponse> {
   const st = await deps.backend.status();
   const m = (code: string) => !account || account.messages === 'all' || (account.messages as string[]).includes(code);
+  // In front of an unreachable upstream with offline mode on, loans and returns are still taken
+  // (queued for the upstream): checkin/checkout ok say what we accept, on-line status says the
+  // library system is not there, and AF (the backend's detail) says we work offline.
+  const accepting = st.online || st.offline?.active === true;
   return {
     code: '98',
     onlineStatus: st.online,
-    checkinOk: st.online && st.supports.checkin && m('09'),
-    checkoutOk: st.online && st.supports.checkout && m('11'),
+    checkinOk: accepting && st.supports.checkin && m('09'),
+    checkoutOk: accepting && st.supports.checkout && m('11'),
     acsRenewalPolicy: st.supports.renew,
     statusUpdateOk: m('01'),
     offlineOk: true,

@@ -17,8 +17,12 @@
  * lending, returning and renewing are accepted within the offline limits and written to the offline
  * queue (offline-queue.ts) with their original time; they are replayed in order with no-block=Y
  * when the upstream is back, before any new transaction goes to it. What the live rules refuse on
- * replay stays listed for staff. An item returned offline is not lent again until its return is
- * confirmed (reason offline_unconfirmed_return).
+ * replay stays listed for staff. A replay that is sent and gets no usable answer (connection
+ * dropped, timeout) counts as an attempt; after 5 it is listed for staff as failed, and the later
+ * transactions of that item wait until staff have resolved it (doReplay). A loan or return sent
+ * online and never answered is queued whatever the offline limits say. An item returned offline is
+ * not lent again until its return is confirmed (reason offline_unconfirmed_return). Loans, returns
+ * and renewals are also written to the local journal for the admin page (journal()).
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -339,6 +343,65 @@ export class Sip2UpstreamBackend implements CirculationBackend {
     return out;
   }
 
+  /**
+   * A loan, return or renewal made through this kiosk, in the local journal (the admin page's recent
+   * transactions and hourly counts, daemon/http/admin.ts). The upstream keeps the real record; on
+   * this store the engine's tables are empty, so the row names the card, item and title itself (in
+   * `detail`, patron_id and item_id null). Codes are COBISS's (domain.md §2.4) as the engine writes
+   * them; an offline-queued one names its queue row and has the channel `…:offline`, as the engine
+   * marks a no-block replay.
+   */
+  private journal(
+    kind: 'checkout' | 'checkin' | 'renewal',
+    ctx: RequestContext,
+    f: { card: string | null; item: string; title: string; dueDate: string | null; offlineQueueId?: number },
+  ): void {
+    const code = kind === 'checkout' ? 11 : kind === 'checkin' ? 17 : 16;
+    const channel = ctx.channel ?? 'self';
+    const offline = ctx.noBlock || f.offlineQueueId !== undefined;
+    // Key order fixed: knownDueDate finds an item's rows by the text `"item":"…"`.
+    const detail = { item: f.item, card: f.card, title: f.title, dueDate: f.dueDate, ...(f.offlineQueueId !== undefined ? { offlineQueueId: f.offlineQueueId } : {}) };
+    try {
+      this.db
+        .prepare(
+          `INSERT INTO journal (at, recorded_at, code, kind, channel, department, patron_id, item_id, group_id, amount_minor, detail)
+           VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, NULL, NULL, ?)`,
+        )
+        .run((ctx.at ?? this.clock.now()).toISOString(), this.clock.now().toISOString(), code, kind, offline ? `${channel}:offline` : channel, ctx.department ?? this.location, JSON.stringify(detail));
+    } catch (err) {
+      // A local record for the admin page: the transaction itself is done (or queued) and stands.
+      this.log?.error({ err, kind, item: f.item }, 'transaction could not be written to the local journal');
+    }
+  }
+
+  /** Journal rows for a checkout result: one per unit, as the engine writes a kit. */
+  private journalCheckout(ctx: RequestContext, r: CheckoutResult, offlineQueueId?: number): void {
+    for (const u of r.units) this.journal('checkout', ctx, { card: r.patron, item: u.barcode, title: u.title || r.title, dueDate: u.dueDate || r.dueDate, ...(offlineQueueId !== undefined ? { offlineQueueId } : {}) });
+  }
+
+  private journalCheckin(ctx: RequestContext, r: CheckinResult, offlineQueueId?: number): void {
+    for (const u of r.units) this.journal('checkin', ctx, { card: r.patron, item: u, title: r.title, dueDate: null, ...(offlineQueueId !== undefined ? { offlineQueueId } : {}) });
+  }
+
+  /**
+   * The latest due date this kiosk has given or seen for the current loan of an item (its own loans
+   * and renewals, online or offline, since the item's last return through it), or null. The
+   * journal has no index on the item (the engine never needs one); `instr` on the row's text
+   * keeps the JSON parsing to the rows that name the item. Only offline renewals ask.
+   */
+  private knownDueDate(item: string): string | null {
+    const needle = `"item":${JSON.stringify(item.trim())},`;
+    const rows = this.db
+      .prepare(`SELECT kind, json_extract(detail, '$.dueDate') AS due FROM journal WHERE patron_id IS NULL AND instr(detail, ?) > 0 AND json_valid(detail) ORDER BY id`)
+      .all(needle) as Array<{ kind: string; due: string | null }>;
+    let latest: string | null = null;
+    for (const r of rows) {
+      if (r.kind === 'checkin') latest = null;
+      else if (r.due && /^\d{4}-\d{2}-\d{2}$/.test(r.due) && (latest === null || r.due > latest)) latest = r.due;
+    }
+    return latest;
+  }
+
   private holdId(patron: string, target: { item?: string; bibId?: string }): number {
     const k = `${patron}\u0000${target.item ?? ''}\u0000${target.bibId ?? ''}`;
     let id = this.holdIds.get(k);
@@ -371,10 +434,11 @@ export class Sip2UpstreamBackend implements CirculationBackend {
   private detail(s: PoolStatus, queued: number): string {
     const where = `${this.cfg.host}:${this.cfg.port}`;
     if (s.state === 'online') {
-      return `SIP2 upstream ${where} (${this.dialect.name})${queued ? `; replaying ${queued} offline transactions` : ''}`;
+      return `SIP2 upstream ${where} (${this.dialect.name})${queued ? `; ${queued} offline transactions queued for it` : ''}`;
     }
     const why = s.reason ?? `not connected to ${where}`;
-    if (this.cfg.offline.enabled) return `offline: ${queued} transactions queued (upstream ${where}: ${why})`;
+    // "offline" first: the kiosk shows its offline banner on it (main.ts); the rest is the SIP2 98's AF.
+    if (this.cfg.offline.enabled) return `offline: working offline, loans and returns are accepted and queued (${queued} transactions queued; upstream ${where}: ${why})`;
     return `upstream unavailable: ${why}`;
   }
 
@@ -404,6 +468,13 @@ export class Sip2UpstreamBackend implements CirculationBackend {
         renew: bx ? bx.renew : true,
         holds: bx ? bx.hold : true,
         fees: bx ? bx.feePaid : true,
+      },
+      offline: {
+        enabled: this.cfg.offline.enabled,
+        // Unreachable (not merely reporting itself offline in a 98: then its answers still decide).
+        active: this.cfg.offline.enabled && !this.closed && s.state !== 'online',
+        queued,
+        unresolved: this.queue.countUnresolved(),
       },
     };
   }
@@ -692,6 +763,10 @@ export class Sip2UpstreamBackend implements CirculationBackend {
     for (const b of [req.item, ...(req.parts ?? [])]) {
       if (this.queue.isUnconfirmedReturn(b)) return this.refusal('offline_unconfirmed_return', lang, undefined, { item: b });
     }
+    // An offline loan of the item the upstream has not taken yet (still waiting, e.g. behind a failed
+    // transaction of the same item): the item is out, whatever the upstream says about it now.
+    const holder = this.queue.offlineBorrower(req.item);
+    if (holder !== null) return this.refusal(holder === req.patron ? 'item_already_yours' : 'item_on_loan', lang, undefined, { item: req.item });
     const out = await this.call(async (c): Promise<Outcome<CheckoutResult>> => {
       const kit = await this.kitCheck(c, req.item, req.parts, lang);
       if ('ok' in kit) return kit;
@@ -744,6 +819,7 @@ export class Sip2UpstreamBackend implements CirculationBackend {
       return this.refusalFrom('checkout', r.screenMessage, lang, details, m);
     });
     if (out instanceof UpstreamUnavailable) return this.offlineCheckout(req, ctx, out);
+    if (out.ok) this.journalCheckout(ctx, out);
     return this.remember('checkout', ctx, out);
   }
 
@@ -784,11 +860,17 @@ export class Sip2UpstreamBackend implements CirculationBackend {
     return addDays(localDate(at, this.tz), this.cfg.offline.loanPeriodDays);
   }
 
+  /**
+   * Queues a transaction for the upstream and answers with the result the kiosk gets meanwhile.
+   * `unknownOutcome`: the request had already been sent online and no answer came (the upstream may
+   * have done it): the log says so, and the no-block replay settles it either way.
+   */
   private async enqueue<T extends object>(
     operation: OfflineTransaction['operation'],
     ctx: RequestContext,
     fields: { patron: string | null; item: string; dueDate: string | null },
     result: T,
+    unknownOutcome?: UpstreamUnavailable,
   ): Promise<Outcome<T & OfflineMark>> {
     const key = ctx.idempotencyKey ?? this.newKey();
     const at = ctx.at ?? this.clock.now();
@@ -806,28 +888,47 @@ export class Sip2UpstreamBackend implements CirculationBackend {
         offlineResult: { ok: true, ...result, offline: placeholder },
       });
       const full = { ok: true as const, ...result, offline: { ...placeholder, queueId: row.id } };
-      if (created) this.db.prepare('UPDATE offline_queue SET offline_result = ? WHERE id = ?').run(JSON.stringify(full), row.id);
+      if (created) {
+        this.db.prepare('UPDATE offline_queue SET offline_result = ? WHERE id = ?').run(JSON.stringify(full), row.id);
+        const jctx = { ...ctx, at };
+        if (operation === 'checkout') this.journalCheckout(jctx, result as unknown as CheckoutResult, row.id);
+        else if (operation === 'checkin') this.journalCheckin(jctx, result as unknown as CheckinResult, row.id);
+        else this.journal('renewal', jctx, { card: fields.patron, item: fields.item.trim(), title: '', dueDate: fields.dueDate, offlineQueueId: row.id });
+      }
       return { row, created, full };
     })();
     await durable(this.db); // the queued row is on disk before the kiosk says "done"
-    this.log?.info({ queueId: row.id, operation, item: fields.item, at: at.toISOString() }, 'offline transaction queued');
+    if (unknownOutcome) {
+      this.log?.warn({ queueId: row.id, item: fields.item, err: unknownOutcome.message }, `${operation} outcome unknown; queued for a no-block replay`);
+    } else {
+      this.log?.info({ queueId: row.id, operation, item: fields.item, at: at.toISOString() }, 'offline transaction queued');
+    }
     this.emit();
     return created ? full : ({ ...(row.offlineResult as object), replayed: true } as Outcome<T & OfflineMark>);
   }
 
   private async offlineCheckout(req: CheckoutRequest, ctx: RequestContext, e: UpstreamUnavailable): Promise<Outcome<CheckoutResult>> {
     const lang = this.lang(ctx);
-    if (!this.cfg.offline.enabled) return this.unavailable(lang, e);
-    if (!this.offlineAllowed(req.patron)) {
-      return this.refusal('backend_unavailable', lang, undefined, { upstream: e.message, offline: 'this card may not borrow while the library system is offline' });
+    if (!this.cfg.offline.enabled) {
+      if (e.written) this.log?.warn({ item: req.item, err: e.message }, 'checkout outcome unknown; offline mode is off, so the kiosk was told the system is unavailable (the upstream may have made the loan)');
+      return this.unavailable(lang, e);
     }
-    if (e.written) this.log?.warn({ item: req.item, err: e.message }, 'checkout outcome unknown; queued for a no-block replay');
-    if (this.queue.isUnconfirmedReturn(req.item)) return this.refusal('offline_unconfirmed_return', lang, undefined, { item: req.item });
-    const holder = this.queue.offlineBorrower(req.item);
-    if (holder !== null) return this.refusal(holder === req.patron ? 'item_already_yours' : 'item_on_loan', lang, undefined, { item: req.item });
-    const max = this.cfg.offline.maxItemsPerPatron;
-    const current = this.queue.offlineLoanCount(req.patron);
-    if (current + 1 > max) return this.refusal('too_many_items', lang, undefined, { limit: max, current, offline: true });
+    // Sent and unanswered: the upstream may have made the loan, and the patron may leave with the
+    // item. The offline limits (which cards, how many items) govern new offline work, not a request
+    // that was made online: it is queued as it is, so the loan has a record here and the no-block
+    // replay settles it (a loan the upstream already has comes back as done, see replayRow). The
+    // item checks ran before it was sent (checkout()).
+    if (!e.written) {
+      if (!this.offlineAllowed(req.patron)) {
+        return this.refusal('backend_unavailable', lang, undefined, { upstream: e.message, offline: 'this card may not borrow while the library system is offline' });
+      }
+      if (this.queue.isUnconfirmedReturn(req.item)) return this.refusal('offline_unconfirmed_return', lang, undefined, { item: req.item });
+      const holder = this.queue.offlineBorrower(req.item);
+      if (holder !== null) return this.refusal(holder === req.patron ? 'item_already_yours' : 'item_on_loan', lang, undefined, { item: req.item });
+      const max = this.cfg.offline.maxItemsPerPatron;
+      const current = this.queue.offlineLoanCount(req.patron);
+      if (current + 1 > max) return this.refusal('too_many_items', lang, undefined, { limit: max, current, offline: true });
+    }
     const dueDate = this.offlineDueDate(ctx.at ?? this.clock.now());
     const result: CheckoutResult = {
       patron: req.patron,
@@ -840,7 +941,7 @@ export class Sip2UpstreamBackend implements CirculationBackend {
       fee: null,
       holdFulfilled: false,
     };
-    return this.enqueue('checkout', ctx, { patron: req.patron, item: req.item, dueDate }, result);
+    return this.enqueue('checkout', ctx, { patron: req.patron, item: req.item, dueDate }, result, e.written ? e : undefined);
   }
 
   // ---------------------------------------------------------------- checkin
@@ -850,6 +951,10 @@ export class Sip2UpstreamBackend implements CirculationBackend {
     const prior = this.prior<CheckinResult>('checkin', ctx);
     if (prior) return prior;
     await this.drainFirst();
+    // A transaction of this item still waits for the upstream (its replay failed for now, or it waits
+    // behind one that failed): the return goes into the queue after it, so the upstream gets them in
+    // the order they happened (a return sent first would be undone by the older loan's replay).
+    if (this.cfg.offline.enabled && this.queue.hasQueued(req.item)) return this.offlineCheckin(req, ctx);
     const out = await this.call(async (c): Promise<Outcome<CheckinResult>> => {
       const kit = await this.kitCheck(c, req.item, req.parts, lang);
       if ('ok' in kit) return kit;
@@ -869,20 +974,30 @@ export class Sip2UpstreamBackend implements CirculationBackend {
       return this.checkinOutcome(r, req.item, lang);
     });
     if (out instanceof UpstreamUnavailable) {
-      if (!this.cfg.offline.enabled) return this.unavailable(lang, out);
-      const routing: Routing = {
-        destination: 'staff',
-        forPatron: null,
-        forPatronName: null,
-        department: null,
-        pickupPlace: null,
-        holdExpiresOn: null,
-        note: 'returned offline: keep it apart until the library system confirms the return',
-      };
-      const result: CheckinResult = { item: req.item, title: '', patron: null, units: [req.item], routing, securityOn: true, fine: null, wasOnLoan: true };
-      return this.enqueue('checkin', ctx, { patron: null, item: req.item, dueDate: null }, result);
+      if (!this.cfg.offline.enabled) {
+        if (out.written) this.log?.warn({ item: req.item, err: out.message }, 'checkin outcome unknown; offline mode is off, so the kiosk was told the system is unavailable (the upstream may have taken the return)');
+        return this.unavailable(lang, out);
+      }
+      // Returns have no offline limits: a sent one is queued like any other (a return the upstream
+      // already took comes back "not on loan" on replay, which is what the return had to establish).
+      return this.offlineCheckin(req, ctx, out.written ? out : undefined);
     }
+    if (out.ok) this.journalCheckin(ctx, out);
     return this.remember('checkin', ctx, out);
+  }
+
+  private offlineCheckin(req: CheckinRequest, ctx: RequestContext, unknownOutcome?: UpstreamUnavailable): Promise<Outcome<CheckinResult>> {
+    const routing: Routing = {
+      destination: 'staff',
+      forPatron: null,
+      forPatronName: null,
+      department: null,
+      pickupPlace: null,
+      holdExpiresOn: null,
+      note: 'returned offline: keep it apart until the library system confirms the return',
+    };
+    const result: CheckinResult = { item: req.item, title: '', patron: null, units: [req.item], routing, securityOn: true, fine: null, wasOnLoan: true };
+    return this.enqueue('checkin', ctx, { patron: null, item: req.item, dueDate: null }, result, unknownOutcome);
   }
 
   private checkinOutcome(r: CheckinResponse, item: string, lang: KioskLanguage): Outcome<CheckinResult> {
@@ -950,13 +1065,33 @@ export class Sip2UpstreamBackend implements CirculationBackend {
       }
       return this.refusalFrom('renew', r.screenMessage, lang, { item: req.item, ...(dueDate ? { dueDate } : {}) });
     });
-    if (out instanceof UpstreamUnavailable) {
-      if (!this.cfg.offline.enabled || !this.cfg.offline.allowRenewals || !this.offlineAllowed(req.patron)) return this.unavailable(lang, out);
-      const dueDate = this.offlineDueDate(ctx.at ?? this.clock.now());
-      const result: RenewResult = { item: req.item, title: '', dueDate, previousDueDate: null, renewals: 0, fine: null, fee: null };
-      return this.enqueue('renew', ctx, { patron: req.patron, item: req.item, dueDate }, result);
-    }
+    if (out instanceof UpstreamUnavailable) return this.offlineRenew(req, ctx, out);
+    if (out.ok) this.journal('renewal', ctx, { card: req.patron, item: out.item, title: out.title, dueDate: out.dueDate });
     return this.remember('renew', ctx, out);
+  }
+
+  private async offlineRenew(req: { patron: string; item: string }, ctx: RequestContext, e: UpstreamUnavailable): Promise<Outcome<RenewResult>> {
+    const lang = this.lang(ctx);
+    if (e.written) {
+      // Sent and unanswered: the upstream may have renewed. Unlike a loan nothing left the building,
+      // so nothing needs a record here, and a replay could renew twice (a renewal used up, a due
+      // date set back to the offline one). The patron is told it was not done; if it was, the loan
+      // is simply due later than they think.
+      this.log?.warn({ item: req.item, err: e.message }, 'renewal outcome unknown; not queued, the kiosk was told the system is unavailable (the upstream may have renewed)');
+      return this.unavailable(lang, e);
+    }
+    if (!this.cfg.offline.enabled || !this.cfg.offline.allowRenewals || !this.offlineAllowed(req.patron)) return this.unavailable(lang, e);
+    const dueDate = this.offlineDueDate(ctx.at ?? this.clock.now());
+    // An offline renewal gives today + offline.loanPeriodDays. When this kiosk knows the loan is
+    // already due that day or later (it lent or renewed it, online or offline), a "renewal" would set
+    // the date back, or change nothing and still use up a renewal on replay: it is refused, and the
+    // patron keeps the date they have (nothing lost; online the upstream's own rules decide).
+    const current = this.knownDueDate(req.item);
+    if (current !== null && dueDate <= current) {
+      return this.refusal('renewal_no_extension', lang, undefined, { item: req.item, dueDate: current, offlineDueDate: dueDate, offline: true });
+    }
+    const result: RenewResult = { item: req.item, title: '', dueDate, previousDueDate: current, renewals: 0, fine: null, fee: null };
+    return this.enqueue('renew', ctx, { patron: req.patron, item: req.item, dueDate }, result);
   }
 
   async renewAll(req: { patron: string }, ctx: RequestContext = {}): Promise<Outcome<RenewAllResult>> {
@@ -997,6 +1132,7 @@ export class Sip2UpstreamBackend implements CirculationBackend {
       return { ok: true, ...out };
     });
     if (out instanceof UpstreamUnavailable) return this.unavailable(lang, out);
+    if (out.ok) for (const r of out.renewed) this.journal('renewal', ctx, { card: req.patron, item: r.item, title: r.title, dueDate: r.dueDate || null });
     return this.remember('renew_all', ctx, out);
   }
 
@@ -1215,23 +1351,58 @@ export class Sip2UpstreamBackend implements CirculationBackend {
     return this.queue.list({ unresolved: true });
   }
 
+  /** One offline transaction by its queue id. */
+  offlineTransaction(id: number): OfflineTransaction | undefined {
+    return this.queue.get(id);
+  }
+
+  /** Transactions waiting for the upstream. */
+  offlineQueued(): number {
+    return this.queue.countPending();
+  }
+
+  /** Queued transactions of the same item waiting behind a failed one (released when staff resolve it). */
+  offlineWaitingBehind(id: number): number {
+    const row = this.queue.get(id);
+    return row && row.state === 'error' && row.resolvedAt === null ? this.queue.countQueuedAfter(row) : 0;
+  }
+
+  /**
+   * Staff dealt with a refused or failed replay (e.g. corrected the loan at the desk). Only such a
+   * row can be resolved; the row is kept. Later transactions of the item that waited for it go on.
+   */
   resolveOfflineTransaction(id: number, staff: string, note: string): OfflineTransaction | undefined {
     const row = this.queue.resolve(id, staff, note);
+    if (row?.resolvedAt && this.queue.countPending() > 0 && this.pool.status().state === 'online') void this.replayOffline();
     this.emit();
     return row;
   }
 
+  /**
+   * Replays the queue in order. Order matters per item (a loan, then its return); across items the
+   * queue goes on past a row that failed for good. A row whose outcome upstream is unknown (`error`:
+   * sent, never a usable answer) holds back the later rows of the same item until staff have dealt
+   * with it: replaying a return on top of a loan that may or may not exist, or a loan to someone else
+   * on top of a return that may not have happened, would give the upstream a wrong picture with no
+   * one told. A `refused` row does not hold them back: the upstream said no, so its state is known and
+   * the next transaction is judged against it.
+   */
   private async doReplay(): Promise<ReplaySummary> {
     const summary: ReplaySummary = { replayed: 0, refused: 0, failed: 0, remaining: 0 };
+    const held = new Set<string>();
     for (const row of this.queue.pending()) {
       if (this.closed) break;
+      if (held.has(row.item) || this.queue.unsettledBefore(row) !== null) {
+        held.add(row.item);
+        continue;
+      }
       const step = await this.replayRow(row);
       if (step === 'stop') break;
       summary[step]++;
     }
     summary.remaining = this.queue.countPending();
     if (summary.replayed || summary.refused || summary.failed) {
-      this.log?.info({ ...summary }, 'offline transactions replayed');
+      this.log?.info({ ...summary, held: held.size }, 'offline transactions replayed');
       this.emit();
     }
     return summary;
@@ -1258,16 +1429,21 @@ export class Sip2UpstreamBackend implements CirculationBackend {
       });
     } catch (e) {
       if (!(e instanceof UpstreamUnavailable)) throw e;
-      if (e.code === 'protocol') {
-        const state = this.queue.recordFailure(row.id, e.message, MAX_REPLAY_ATTEMPTS);
-        if (state === 'error') {
-          this.log?.error({ queueId: row.id, err: e.message }, 'offline transaction could not be replayed; handed to staff');
-          return 'failed';
-        }
+      if (!e.written && e.code !== 'protocol') {
+        // Never left this machine (no connection, backoff, login refused, all connections busy):
+        // not an attempt of this row. Stop here, keep the order, try later.
+        this.queue.noteUnsent(row.id, e.message);
         return 'stop';
       }
-      // Unreachable again: stop here, keep the order, try later.
-      this.queue.recordFailure(row.id, e.message, null);
+      // Sent, and no usable answer: the upstream dropped the connection, timed out or answered
+      // nonsense. Every such attempt counts, whatever the cause, so a transaction the upstream chokes
+      // on cannot hold the queue for ever; below the limit the queue stops and keeps its order.
+      const state = this.queue.recordFailure(row.id, `${e.code}: ${e.message}`, MAX_REPLAY_ATTEMPTS);
+      if (state === 'error') {
+        this.log?.error({ queueId: row.id, operation: row.operation, item: row.item, attempts: MAX_REPLAY_ATTEMPTS, err: e.message }, 'offline transaction could not be replayed; handed to staff');
+        return 'failed';
+      }
+      this.log?.warn({ queueId: row.id, operation: row.operation, item: row.item, err: e.message }, 'offline transaction replay failed; tried again later');
       return 'stop';
     }
     const lang = this.site.language;
@@ -1291,6 +1467,12 @@ export class Sip2UpstreamBackend implements CirculationBackend {
     }
     const op: Operation = row.operation === 'renew' ? 'renew' : 'checkout';
     const m = reasonFromText(screen, op, this.dialect.reasonCatalogue) ?? { reason: FALLBACK_REASON[op] };
+    if (row.operation === 'checkout' && m.reason === 'item_already_yours') {
+      // The upstream already has this loan (a checkout whose answer was lost, or made again at the
+      // desk): the patron has the item on their card, which is all the replay had to establish.
+      this.queue.markReplayed(row.id, { ...said, note: screen.find((x) => x.trim()) ?? null, reason: m.reason });
+      return 'replayed';
+    }
     const r = this.refusal(m.reason, lang, screen.find((s) => s.trim()), m.details);
     this.queue.markRefused(row.id, r.reason, { ...said, screenMessage: r.screenMessage });
     this.log?.warn({ queueId: row.id, operation: row.operation, item: row.item, reason: r.reason }, 'offline transaction refused on replay; listed for staff');

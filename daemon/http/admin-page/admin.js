@@ -87,15 +87,28 @@ const KIND_TEXT = {
   lost: 'Lost',
 };
 
+// Where a transaction taken offline stands with the upstream library system.
+const OFFLINE_TEXT = {
+  queued: 'offline, waiting for the library system',
+  replayed_ok: 'offline, confirmed by the library system',
+  refused: 'offline, refused by the library system',
+  error: 'offline, could not be sent to the library system',
+};
+
+function offlineText(o) {
+  if (!o) return '';
+  return ` (${OFFLINE_TEXT[o.state] || `offline, ${o.state}`}${o.resolved ? ', resolved by staff' : ''})`;
+}
+
 function renderTransactions(list) {
   replaceRows(
     $('#transactions tbody'),
     list.map((t) =>
       el(
         'tr',
-        { 'data-tx': t.id, 'data-kind': t.kind },
+        { 'data-tx': t.id, 'data-kind': t.kind, 'data-offline': t.offline ? t.offline.state : null },
         el('td', {}, fmtTime(t.at)),
-        el('td', {}, KIND_TEXT[t.kind] || t.kind.replace(/_/g, ' ')),
+        el('td', {}, (KIND_TEXT[t.kind] || t.kind.replace(/_/g, ' ')) + offlineText(t.offline)),
         el('td', {}, t.channel),
         el('td', { class: 'card' }, t.card || '–'),
         el('td', {}, t.item || ''),
@@ -131,8 +144,8 @@ function renderToday(today) {
 
 // -------------------------------------------------------------------------------- sessions, audit
 
-async function post(url) {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}', credentials: 'same-origin' });
+async function post(url, data = {}) {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(data), credentials: 'same-origin' });
   const body = await res.json().catch(() => null);
   if (res.status === 401) location.assign('/login?next=/admin');
   if (!res.ok || !body || body.ok === false) throw new Error((body && body.error && body.error.message) || `HTTP ${res.status}`);
@@ -195,6 +208,72 @@ function renderAudit(rows) {
       ),
     ),
   );
+}
+
+// ----------------------------------------------------------------------------------------- offline
+
+const OFFLINE_KIND = { checkout: 'Loan', checkin: 'Return', renew: 'Renewal' };
+
+function offlineRow(p) {
+  const noteId = `offline-note-${p.id}`;
+  const what = `${OFFLINE_KIND[p.kind] || p.kind} of ${p.item}`;
+  return el(
+    'tr',
+    { 'data-offline-id': p.id, 'data-state': null },
+    el('td', {}, fmtTime(p.at)),
+    el('td', {}, OFFLINE_KIND[p.kind] || p.kind),
+    el('td', { class: 'card' }, p.card || '–'),
+    el('td', {}, p.item),
+    el(
+      'td',
+      {},
+      el('span', { class: 'state', 'data-state': p.state }, p.state === 'error' ? `failed after ${p.attempts} attempts` : 'refused'),
+      p.waiting ? el('div', { class: 'small muted' }, `${p.waiting} later transaction(s) of this item wait for it`) : '',
+    ),
+    el('td', {}, p.reason ? p.reason.replace(/_/g, ' ') : '–'),
+    el('td', {}, p.message || ''),
+    el(
+      'td',
+      {},
+      el(
+        'form',
+        {
+          class: 'resolve',
+          onsubmit: async (e) => {
+            e.preventDefault();
+            const form = e.currentTarget;
+            const button = form.querySelector('button');
+            button.disabled = true;
+            try {
+              await post(`/admin/api/offline/${encodeURIComponent(p.id)}/resolve`, { note: form.querySelector('input').value });
+              announce(`${what} marked resolved.`);
+            } catch (err) {
+              button.disabled = false;
+              announce(`Could not mark it resolved: ${err.message}`);
+            }
+          },
+        },
+        el('label', { class: 'visually-hidden', for: noteId }, `Note for ${what}`),
+        el('input', { id: noteId, type: 'text', maxlength: 500, placeholder: 'What was done (optional)' }),
+        el('button', { type: 'submit', 'aria-label': `Mark resolved: ${what}` }, 'Mark resolved'),
+      ),
+    ),
+  );
+}
+
+function renderOffline(o) {
+  $('#offline-none').hidden = o !== null;
+  $('#offline-body').hidden = o === null;
+  $('#offline-queued').textContent = o ? `(${o.queued} waiting for the library system, ${o.problems.length} for staff)` : '';
+  if (!o) return;
+  // Keep a note being typed: rows are rebuilt only when the list itself changes.
+  const key = JSON.stringify(o.problems);
+  const tbody = $('#offline tbody');
+  if (tbody.dataset.key !== key) {
+    tbody.dataset.key = key;
+    replaceRows(tbody, o.problems.map(offlineRow));
+  }
+  $('#offline-empty').hidden = o.problems.length > 0;
 }
 
 // ----------------------------------------------------------------------------------------- pairing
@@ -279,6 +358,7 @@ function applySnapshot(s) {
   renderTransactions(s.transactions);
   renderToday(s.today);
   renderSessions(s.sessions);
+  renderOffline(s.offline);
 }
 
 function renderBackend(b) {
@@ -314,6 +394,7 @@ socket.on('transactions', (t) => {
   renderToday(t.today);
 });
 socket.on('sessions', renderSessions);
+socket.on('offline', renderOffline);
 socket.on('audit', renderAudit);
 
 $('#logout').addEventListener('click', async () => {

@@ -103,7 +103,7 @@ describe('a second daemon with the SIP2 upstream backend', () => {
     expect(h).toMatchObject({ status: 'degraded', backend: { kind: 'sip2-upstream', online: false } });
     // 98 says so too: on-line N, timeout period 000 (the spec's "ACS off-line"), off-line ok Y.
     expect(as(await client.send(sc), '98')).toMatchObject({ onlineStatus: false, offlineOk: true, timeoutPeriod: 0 });
-    expect(h.backend.detail).toMatch(/^offline: 1 transactions queued/);
+    expect(h.backend.detail).toMatch(/^offline: working offline, loans and returns are accepted and queued \(1 transactions queued; /);
 
     await pair.restartUpstream();
     await until(async () => (await health()).backend.online, 8000, 'daemon B back online');

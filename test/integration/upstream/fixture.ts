@@ -4,13 +4,15 @@
  * servers (net.createServer) for behaviour our own server never shows (corrupt or slow replies).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer, Socket, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { backendSchema, type UpstreamBackendConfig } from '../../../config/schema.ts';
 import { Sip2UpstreamBackend } from '../../../daemon/circulation/sip2-upstream/index.ts';
+import { loadConfig } from '../../../daemon/config.ts';
 import { createLogger } from '../../../daemon/log.ts';
+import { startDaemon, type Daemon } from '../../../daemon/main.ts';
 import { startSip2Server, type Sip2ServerHandle } from '../../../daemon/sip2/server.ts';
 import { openStore, type Db } from '../../../daemon/store/db.ts';
 import { decode, encode, Sip2Framer, type Sip2Request, type Sip2Response } from '../../../protocols/sip2/index.ts';
@@ -189,4 +191,128 @@ export async function fakeUpstream(
     await new Promise<void>((resolve) => server.close(() => resolve()));
   };
   return fake;
+}
+
+export interface SipProxy {
+  port: number;
+  /** Every frame the kiosk side sent, as text (terminator stripped). */
+  sent: string[];
+  /** Closes the connection (both sides) instead of forwarding a frame from the kiosk side: the upstream never sees it. */
+  dropWhen: ((frame: string) => boolean) | null;
+  /** Forwards a frame, then closes the connection instead of passing on the upstream's reply to it. */
+  swallowReplyWhen: ((frame: string) => boolean) | null;
+  /** Down: every connection is closed as soon as it opens, and the open ones now (an unreachable upstream). */
+  setDown(down: boolean): void;
+  close(): Promise<void>;
+}
+
+/**
+ * A TCP proxy in front of a SIP2 server, cutting connections where a test says: the upstream
+ * dropping the connection on one request, or its reply to one request never arriving. Frames are
+ * split on CR and forwarded byte for byte.
+ */
+export async function sipProxy(targetPort: number): Promise<SipProxy> {
+  const pairs = new Set<{ a: Socket; b: Socket }>();
+  let down = false;
+  const proxy: SipProxy = {
+    port: 0,
+    sent: [],
+    dropWhen: null,
+    swallowReplyWhen: null,
+    setDown(v) {
+      down = v;
+      if (v) for (const p of pairs) (p.a.destroy(), p.b.destroy());
+    },
+    close: async () => undefined,
+  };
+  const frames = (onFrame: (frame: string) => boolean) => {
+    let buf = '';
+    return (chunk: Buffer) => {
+      buf += chunk.toString('latin1');
+      let at: number;
+      while ((at = buf.indexOf('\r')) >= 0) {
+        const frame = buf.slice(0, at + 1);
+        buf = buf.slice(at + 1);
+        if (!onFrame(frame)) return;
+      }
+    };
+  };
+  const server = createServer((a) => {
+    a.on('error', () => undefined);
+    if (down) {
+      a.destroy();
+      return;
+    }
+    const b = new Socket();
+    b.on('error', () => undefined);
+    const pair = { a, b };
+    pairs.add(pair);
+    const cut = () => {
+      a.destroy();
+      b.destroy();
+      pairs.delete(pair);
+    };
+    a.on('close', cut);
+    b.on('close', cut);
+    let swallow = 0;
+    b.connect(targetPort, '127.0.0.1');
+    a.on(
+      'data',
+      frames((frame) => {
+        const text = frame.replace(/^\n/, '').replace(/\r$/, '');
+        proxy.sent.push(text);
+        if (proxy.dropWhen?.(text)) {
+          cut();
+          return false;
+        }
+        if (proxy.swallowReplyWhen?.(text)) swallow++;
+        b.write(Buffer.from(frame, 'latin1'));
+        return true;
+      }),
+    );
+    b.on(
+      'data',
+      frames((frame) => {
+        if (swallow > 0) {
+          cut();
+          return false;
+        }
+        a.write(Buffer.from(frame, 'latin1'));
+        return true;
+      }),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  proxy.port = (server.address() as AddressInfo).port;
+  proxy.close = async () => {
+    for (const p of pairs) (p.a.destroy(), p.b.destroy());
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+  return proxy;
+}
+
+/**
+ * Daemon B in this process: the whole daemon (HTTP, admin page, SIP2 bridge with the demo
+ * accounts, simulated devices) with the upstream backend in front of the pair's library, on the
+ * pair's clock, offline mode on. Built from the loaded default configuration with the backend
+ * replaced, as a config file would.
+ */
+export async function startUpstreamDaemon(p: UpstreamPair, dataDir: string, backend: Record<string, unknown> = {}): Promise<Daemon> {
+  const loaded = loadConfig({ dataDir, port: 0, sip2Port: 0, host: '127.0.0.1', logLevel: 'silent' }, {});
+  if (!loaded.ok) throw new Error(loaded.problems.join('\n'));
+  const config = {
+    ...loaded.value.config,
+    site: { ...loaded.value.config.site, timezone: TZ },
+    sip2: { ...loaded.value.config.sip2, engineThread: false },
+    backend: upstreamConfig({
+      port: p.fx.server.port,
+      password: ACCOUNT_PASSWORD,
+      reconnect: { minMs: 40, maxMs: 200 },
+      keepaliveS: 0,
+      timeoutMs: 2000,
+      offline: { enabled: true, replayIntervalMs: 100 },
+      ...backend,
+    }),
+  };
+  return startDaemon({ ...loaded.value, config, clock: p.fx.lib.clock, logger: createLogger({ level: 'silent' }) });
 }

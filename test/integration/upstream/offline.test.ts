@@ -18,7 +18,12 @@ const offline = { offline: { enabled: true, maxItemsPerPatron: 2, replayInterval
 describe('offline mode', () => {
   it('scenario 25: lend and return offline, no re-lending of an unconfirmed return, replay in order with no-block and original times, refusals for staff', async () => {
     pair = await upstreamPair({
-      data: baseData({ loans: [{ item: 'B1', patron: '0100002', loanedAt: '@today-3d' }] }),
+      data: baseData({
+        loans: [
+          { item: 'B1', patron: '0100002', loanedAt: '@today-3d' },
+          { item: 'B5', patron: '0100003', loanedAt: '@today-3d' },
+        ],
+      }),
       backend: offline,
     });
     const b = pair.backend;
@@ -44,13 +49,16 @@ describe('offline mode', () => {
     clock.advanceMs(60_000); // 10:04
     // No validation offline (001:L4778): an unknown card is taken, and found out on upload.
     expect((await b.checkout({ patron: '9999999', item: 'B4' })).ok).toBe(true);
-    expect((await b.renew({ patron: '0100002', item: 'B3' })).ok).toBe(true);
+    // B3 was lent here offline a minute ago, due 2026-03-16: an offline renewal could not make that later.
+    expect(await b.renew({ patron: '0100001', item: 'B3' })).toMatchObject({ ok: false, reason: 'renewal_no_extension', details: { dueDate: '2026-03-16' } });
+    // B5 is not known here: taken, and judged by the upstream on replay.
+    expect((await b.renew({ patron: '0100002', item: 'B5' })).ok).toBe(true);
     // A retry of the first loan (same key) is the same loan.
     expect(await b.checkout({ patron: '0100001', item: 'B2' }, { idempotencyKey: 'kiosk-1:1' })).toMatchObject({ ok: true, replayed: true, offline: { queueId: 1 } });
 
     const st = await b.status();
     expect(st.online).toBe(false);
-    expect(st.detail).toMatch(/^offline: 5 transactions queued/);
+    expect(st.detail).toMatch(/^offline: working offline, loans and returns are accepted and queued \(5 transactions queued; upstream /);
     expect(upstreamDb.prepare(`SELECT COUNT(*) AS n FROM journal WHERE channel LIKE '%offline'`).get()).toEqual({ n: 0 });
 
     clock.advanceMs(3_600_000); // 11:04: back online an hour later
@@ -78,7 +86,7 @@ describe('offline mode', () => {
     const problems = b.offlineProblems();
     expect(problems.map((p) => [p.operation, p.patron, p.item, p.state, p.reason])).toEqual([
       ['checkout', '9999999', 'B4', 'refused', 'unknown_patron'],
-      ['renew', '0100002', 'B3', 'refused', 'not_your_loan'],
+      ['renew', '0100002', 'B5', 'refused', 'not_your_loan'],
     ]);
     expect(problems[0]!.result).toMatchObject({ screenMessage: 'This library card is not known. Please ask staff.' });
     expect(b.offlineTransactions({ state: 'replayed_ok' }).map((t) => t.item)).toEqual(['B2', 'B1', 'B3']);
@@ -92,7 +100,7 @@ describe('offline mode', () => {
     // Staff deal with a refusal; it stays on record.
     const resolved = b.resolveOfflineTransaction(problems[0]!.id, 'desk-1', 'card number mistyped; lent to 0100004 at the desk');
     expect(resolved).toMatchObject({ state: 'refused', resolvedBy: 'desk-1' });
-    expect(b.offlineProblems().map((p) => p.item)).toEqual(['B3']);
+    expect(b.offlineProblems().map((p) => p.item)).toEqual(['B5']);
   });
 
   it('the queue is durable: a new backend on the same store replays what the old one queued', async () => {
