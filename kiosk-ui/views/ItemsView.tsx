@@ -26,7 +26,7 @@ export function ItemsView({ mode }: { mode: ItemMode }) {
       {readerOffline(ctx) && <BarcodeEntry />}
       <WaitingKits entries={kits} mode={mode} />
       {unusable.length > 0 && <p className="message message-warn">{i.t('tag.unusable')}</p>}
-      {rows.length === 0 && kits.length === 0 && <p className="empty">{i.t('borrow.empty')}</p>}
+      {rows.length === 0 && kits.length === 0 && unusable.length === 0 && <p className="empty">{i.t('borrow.empty')}</p>}
       <ItemList rows={rows} />
       <NavBar back finish />
     </section>
