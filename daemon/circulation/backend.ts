@@ -125,6 +125,8 @@ export interface FeeLine {
   currency: string;
   createdAt: string;
   itemBarcode: string | null;
+  /** The item's title, when the fee is for an item this backend knows (a kiosk words the fee by its kind). */
+  itemTitle?: string | null;
   description: string;
 }
 

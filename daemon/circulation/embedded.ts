@@ -814,7 +814,7 @@ export class EmbeddedBackend implements CirculationBackend {
   private feeLines(patronId: number): FeeLine[] {
     return (
       this.q(
-        `SELECT f.*, i.barcode FROM fees f LEFT JOIN items i ON i.id = f.item_id
+        `SELECT f.*, i.barcode, i.title FROM fees f LEFT JOIN items i ON i.id = f.item_id
          WHERE f.patron_id = ? AND f.paid_minor + f.waived_minor < f.amount_minor ORDER BY f.created_at, f.id`,
       ).all(patronId) as Array<{
         id: number;
@@ -825,6 +825,7 @@ export class EmbeddedBackend implements CirculationBackend {
         currency: string;
         created_at: string;
         barcode: string | null;
+        title: string | null;
         description: string;
       }>
     ).map((f) => ({
@@ -836,6 +837,7 @@ export class EmbeddedBackend implements CirculationBackend {
       currency: f.currency,
       createdAt: f.created_at,
       itemBarcode: f.barcode,
+      itemTitle: f.title,
       description: f.description,
     }));
   }

@@ -406,7 +406,7 @@ export class Station extends EventEmitter {
             ...(l.kit ? { parts: l.kit.partsTotal } : {}),
           })),
         holds: p.holds.map((h) => ({ title: h.title, status: h.status, pickupPlace: h.pickupPlace, expiresOn: h.expiresOn, queuePosition: h.queuePosition })),
-        fees: p.fees.map((f) => ({ description: f.description, remaining: f.remaining, currency: f.currency })),
+        fees: p.fees.map((f) => ({ kind: f.kind, itemTitle: f.itemTitle ?? null, description: f.description, remaining: f.remaining, currency: f.currency })),
         balance: p.balance,
         currency: p.currency,
       },

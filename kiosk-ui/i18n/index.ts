@@ -36,6 +36,8 @@ export interface I18n {
   language: UiLanguage;
   locale: string;
   t(key: MessageKey, vars?: Vars): string;
+  /** Whether `key` is one of the kiosk's texts (for keys made from data, such as `fee.<kind>`). */
+  has(key: string): key is MessageKey;
   /** A calendar date (YYYY-MM-DD, a due date) or a timestamp, in the locale's long form. */
   date(value: string | null | undefined): string;
   money(amount: number, currency?: string): string;
@@ -56,6 +58,7 @@ export function createI18n(language: UiLanguage, config?: Pick<UiConfig, 'locale
     language,
     locale,
     t,
+    has: (key: string): key is MessageKey => key in en,
     date(value) {
       if (!value) return '';
       // A plain date is a calendar day: format it as such, never shifted by a time zone.

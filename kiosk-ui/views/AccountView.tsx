@@ -71,7 +71,7 @@ export function AccountView({ phase }: { phase: 'loading' | 'ready' | 'failed' }
                 <ul className="plain-list">
                   {a.fees.map((f, n) => (
                     <li key={n}>
-                      <span className="item-title">{f.description}</span>
+                      <span className="item-title">{feeText(i, f)}</span>
                       <span className="item-status">{i.money(f.remaining, f.currency)}</span>
                     </li>
                   ))}
@@ -85,4 +85,12 @@ export function AccountView({ phase }: { phase: 'loading' | 'ready' | 'failed' }
       <NavBar back finish />
     </section>
   );
+}
+
+/** A fee in the patron's language: its kind and the item's title; the backend's own text when the kind has no wording here. */
+function feeText(i: ReturnType<typeof useKiosk>['i'], f: { kind: string; itemTitle: string | null; description: string }): string {
+  const key = `fee.${f.kind}`;
+  const label = i.has(key) ? i.t(key) : null;
+  if (!label) return f.description;
+  return f.itemTitle ? `${label}: ${f.itemTitle}` : label;
 }

@@ -91,7 +91,8 @@ export interface AccountView {
   /** A kit is one loan, its lead unit's, with `parts` its unit count (it renews as one, by its lead). */
   loans: Array<{ barcode: string; title: string; dueDate: string | null; overdue: boolean; renewals: number; status: string; parts?: number }>;
   holds: Array<{ title: string; status: 'R' | 'O' | 'W' | 'U'; pickupPlace: string | null; expiresOn: string | null; queuePosition: number | null }>;
-  fees: Array<{ description: string; remaining: number; currency: string }>;
+  /** `kind` and `itemTitle` let the screen word a fee in the patron's language; `description` is the backend's (English) text. */
+  fees: Array<{ kind: string; itemTitle: string | null; description: string; remaining: number; currency: string }>;
   balance: number;
   currency: string;
 }

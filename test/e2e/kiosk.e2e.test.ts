@@ -207,6 +207,16 @@ describe.skipIf(!chromiumAvailable())('the kiosk in Chromium', () => {
     await leave(p);
   }, T);
 
+  it('fees are worded in the patron\'s language, with the item and the amount in the local format', async () => {
+    const p = await page();
+    await loginWithCard(p, kiosk.sim, '0100003'); // Jānis: Latvian, a late fee for Dracula
+    await p.getByRole('button', { name: 'Mans konts' }).click();
+    const fees = p.locator('section[aria-labelledby="acc-fees"]');
+    await fees.locator('li').first().waitFor({ timeout: 10_000 });
+    expect(await fees.locator('li').first().innerText()).toMatch(/^Kavējuma nauda: Dracula\s+0,60\s€$/);
+    await leave(p);
+  }, T);
+
   it('a return without logging in: an item with a hold is routed to the hold shelf, an incomplete kit to staff', async () => {
     const axe: AxeViolation[] = [];
     const p = await page();
