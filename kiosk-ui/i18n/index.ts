@@ -53,7 +53,18 @@ export function createI18n(language: UiLanguage, config?: Pick<UiConfig, 'locale
   const dateFmt = new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeZone: 'UTC' });
   const stampFmt = new Intl.DateTimeFormat(locale, { dateStyle: 'long' });
   const t = (key: MessageKey, vars?: Vars) => fill(messages[key] ?? en[key], vars);
-  const reason = (code: ReasonCode, details: Record<string, unknown> = {}) => reasonText(code, language, details);
+  const money = (amount: number, currency?: string) =>
+    new Intl.NumberFormat(locale, { style: 'currency', currency: currency ?? config?.currency ?? 'EUR' }).format(amount);
+  // The engine writes amounts in refusals as "12.40 EUR" (as SIP2 AF carries them); on screen they
+  // take the locale's form, like every other amount here ("12,40 €").
+  const localAmounts = (details: Record<string, unknown>) =>
+    Object.fromEntries(
+      Object.entries(details).map(([k, v]) => {
+        const m = typeof v === 'string' ? /^(\d+\.\d{2}) ([A-Z]{3})$/.exec(v) : null;
+        return [k, m ? money(Number(m[1]), m[2]) : v];
+      }),
+    );
+  const reason = (code: ReasonCode, details: Record<string, unknown> = {}) => reasonText(code, language, localAmounts(details));
   return {
     language,
     locale,
@@ -67,9 +78,7 @@ export function createI18n(language: UiLanguage, config?: Pick<UiConfig, 'locale
       const d = new Date(value);
       return Number.isNaN(d.getTime()) ? value : stampFmt.format(d);
     },
-    money(amount, currency) {
-      return new Intl.NumberFormat(locale, { style: 'currency', currency: currency ?? config?.currency ?? 'EUR' }).format(amount);
-    },
+    money,
     reason,
     error(e) {
       if (!e) return '';

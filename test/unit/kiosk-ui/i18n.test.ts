@@ -41,6 +41,9 @@ describe('translations', () => {
     expect(createI18n('sl').money(12.4, 'EUR').replace(/\s/g, ' ')).toBe('12,40 €');
     expect(createI18n('en').money(12.4, 'EUR')).toBe('€12.40');
     expect(createI18n('hu').money(1200, 'HUF').replace(/\s/g, ' ')).toMatch(/^1 ?200(,00)? Ft$/);
+    // An amount inside a refusal (the engine's "12.40 EUR") takes the same local form.
+    expect(createI18n('sl').reason('debt_block', { amount: '12.40 EUR' }).replace(/\s/g, ' ')).toBe('Najprej poravnajte neporavnane terjatve (12,40 €).');
+    expect(createI18n('en').reason('debt_block', { amount: '12.40 EUR' })).toBe('Please settle your outstanding fees (€12.40) first.');
   });
 
   it('an error code that is not a reason gets the kiosk\'s own text', () => {
