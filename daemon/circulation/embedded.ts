@@ -234,8 +234,14 @@ export class EmbeddedBackend implements CirculationBackend {
     return s;
   }
 
+  /**
+   * The time of a request: now, or the original time of an offline/no-block transaction. A time
+   * after now is a client's clock gone wrong (a self-check's batch dated next year): it is taken as
+   * now, so it can neither charge fines for days that have not happened nor lend into the future.
+   */
   private now(ctx: RequestContext): Date {
-    return ctx.at ?? this.clock.now();
+    const now = this.clock.now();
+    return ctx.at && ctx.at.getTime() < now.getTime() ? ctx.at : now;
   }
 
   private today(ctx: RequestContext): PlainDate {

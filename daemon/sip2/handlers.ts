@@ -98,9 +98,16 @@ function money(n: number): string {
   return n.toFixed(2);
 }
 
-/** A transaction date from the request, as an instant (offline / no-block replays keep their time). */
+/**
+ * A transaction date from the request, as an instant (offline / no-block replays keep their time).
+ * A date after now (a self-check whose clock is wrong) is taken as now: it must not fine days that
+ * have not come yet, nor lend into the future.
+ */
 function instantOf(d: SipDateTime | null | undefined, deps: HandlerDeps): Date | undefined {
-  return sipDateToInstant(d ?? null, deps.timezone) ?? undefined;
+  const at = sipDateToInstant(d ?? null, deps.timezone);
+  if (!at) return undefined;
+  const now = deps.clock.now();
+  return at.getTime() > now.getTime() ? now : at;
 }
 
 function mediaType(materialType: string): string {

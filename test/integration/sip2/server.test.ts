@@ -238,6 +238,20 @@ describe('SIP2 server: circulation', () => {
     expect(fx.lib.db.prepare(`SELECT at FROM journal WHERE kind = 'checkin'`).get()).toEqual({ at: '2026-02-28T14:30:00.000Z' });
   });
 
+  it('a no-block date after now (a self-check whose clock is wrong) is taken as now: no loan into the future, no fine for days to come', async () => {
+    fx = await startSip2Fixture({ data: baseData() }); // the clock: 2026-03-02 10:00 +01:00
+    const c = await fx.loggedIn();
+    const future = { year: 2030, month: 1, day: 1, hour: 10, minute: 0, second: 0, zone: 'local' };
+    const out = as(await c.send(r.checkout('0100001', 'B2', { noBlock: true, transactionDate: future })), '12');
+    expect(out).toMatchObject({ ok: true, dueDate: '20260323    235959' }); // 21 days from today, not from 2030
+    expect(fx.lib.db.prepare(`SELECT loaned_at FROM loans`).get()).toEqual({ loaned_at: '2026-03-02T09:00:00.000Z' });
+    const back = as(await c.send(r.checkin('B2', { noBlock: true, returnDate: { ...future, year: 2027 } })), '10');
+    expect(back).toMatchObject({ ok: true });
+    expect(back.screenMessage ?? []).not.toContainEqual(expect.stringMatching(/Fine/));
+    const info = await fx.lib.engine.patronInformation('0100001');
+    expect(info.ok && info.patron.fees).toEqual([]);
+  });
+
   it('09 tells a sorter where the item goes: hold shelf for whom, another department, or staff', async () => {
     fx = await startSip2Fixture({ data: baseData() });
     await fx.lib.engine.checkout({ patron: '0100001', item: 'B2' });

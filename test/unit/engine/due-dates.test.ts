@@ -88,6 +88,9 @@ describe('due dates', () => {
     expect(row.loaned_at).toBe('2026-02-02T08:00:00.000Z');
     const j = lib.db.prepare('SELECT at, recorded_at, channel FROM journal').get();
     expect(j).toEqual({ at: '2026-02-02T08:00:00.000Z', recorded_at: '2026-03-02T09:00:00.000Z', channel: 'self:offline' });
+    // A replayed time after now (a client's clock gone wrong) is taken as now.
+    const ahead = await lib.engine.checkout({ patron: '0100001', item: 'B2' }, { at: new Date('2031-01-01T09:00:00+01:00'), noBlock: true });
+    expect(ahead.ok && ahead.dueDate).toBe('2026-03-23');
   });
 });
 
