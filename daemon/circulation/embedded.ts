@@ -1827,7 +1827,7 @@ export class EmbeddedBackend implements CirculationBackend {
           : this.q('SELECT * FROM fees WHERE patron_id = ? AND paid_minor + waived_minor < amount_minor ORDER BY created_at, id').all(p.id)
       ) as Array<{ id: number; amount_minor: number; paid_minor: number; waived_minor: number }>;
       const owed = open.reduce((s, f) => s + f.amount_minor - f.paid_minor - f.waived_minor, 0);
-      if (owed === 0) this.refuse('nothing_owed', lang);
+      if (owed === 0) this.refuse(req.feeId !== undefined ? 'fee_not_found' : 'nothing_owed', lang);
       if (amountMinor > owed) this.refuse('amount_exceeds_debt', lang, { amount: this.money(owed) });
       const now = this.now(ctx).toISOString();
       const paymentId = Number(

@@ -466,8 +466,9 @@ async function patronStatus(
     personalName: patron ? personalName(patron) : '',
     validPatron: !!patron,
     validPatronPassword: pinOk,
-    currencyType: info?.ok ? info.patron.currency : undefined,
-    feeAmount: info?.ok ? money(info.patron.balance) : undefined,
+    // What the patron owes is theirs: only with the PIN, where the account needs one (as for 63).
+    currencyType: info?.ok && (pinOk || !needsPin(session)) ? info.patron.currency : undefined,
+    feeAmount: info?.ok && (pinOk || !needsPin(session)) ? money(info.patron.balance) : undefined,
     screenMessage: screen.length ? screen : undefined,
   };
 }
@@ -970,9 +971,18 @@ async function hold(req: Extract<Sip2Request, { code: '15' }>, session: Sip2Sess
 
 async function feePaid(req: Extract<Sip2Request, { code: '37' }>, session: Sip2Session, deps: HandlerDeps): Promise<Sip2Response> {
   const base = { code: '38' as const, transactionDate: now(deps), institutionId: req.institutionId || session.account!.institutionId, patronIdentifier: req.patronIdentifier };
-  const amount = Number(req.feeAmount.replace(',', '.'));
-  if (!Number.isFinite(amount)) return { ...base, paymentAccepted: false, screenMessage: [reasonText('invalid_amount', deps.defaultLanguage)] };
+  // A payment is a patron transaction like any other: the PIN where the account needs one, and
+  // nothing said about what the patron owes to whoever types a card number.
+  const { patron, pinOk, refusal } = await checkPatron(req.patronIdentifier, req.patronPassword, session, deps);
+  if (!patron || refusal) return { ...base, paymentAccepted: false, screenMessage: [refusal?.screenMessage ?? reasonText('unknown_patron', deps.defaultLanguage)] };
+  if (needsPin(session) && !pinOk) return { ...base, paymentAccepted: false, screenMessage: [reasonText('pin_required', patron.language)] };
+  // BV: a plain decimal amount, a comma or a point before at most two decimals; not hex (0x5),
+  // binary (0b11) or exponents (1e-1), which Number() would take.
+  const amountText = req.feeAmount.trim();
+  if (!/^\d{1,9}(?:[.,]\d{1,2})?$/.test(amountText)) return { ...base, paymentAccepted: false, screenMessage: [reasonText('invalid_amount', patron.language)] };
+  const amount = Number(amountText.replace(',', '.'));
   const feeId = req.feeIdentifier && /^\d+$/.test(req.feeIdentifier) ? Number(req.feeIdentifier) : undefined;
+  if (req.feeIdentifier && feeId === undefined) return { ...base, paymentAccepted: false, screenMessage: [reasonText('fee_not_found', patron.language)] };
   // Devices retry payments: the same patron, device transaction id and amount is one payment.
   const key = req.transactionId ? `sip2-fee:${session.account!.user}:${req.patronIdentifier}:${req.transactionId}:${req.feeAmount}` : undefined;
   const ctx = ctxFor(session);

@@ -353,6 +353,25 @@ describe('SIP2 server: circulation', () => {
     expect(as(await c.send(r.fee('0100001', '5.00', 'POS-78')), '38')).toMatchObject({ paymentAccepted: false });
     expect(as(await c.send(r.end('0100001')), '36').endSession).toBe(true);
   });
+
+  it('37 needs the PIN, takes only a plain decimal amount, and says when the fee named in CG is not owed', async () => {
+    fx = await startSip2Fixture({ data: baseData({ fees: [{ patron: '0100001', kind: 'overdue', amount: 3, createdAt: '@today-3d' }] }) });
+    const c = await fx.loggedIn();
+    const noPin = as(await c.send({ ...r.fee('0100001', '1.00'), patronPassword: undefined } as Sip2Request), '38');
+    expect(noPin).toMatchObject({ paymentAccepted: false, screenMessage: ['Vnesite svojo kodo PIN.'] });
+    expect(noPin.screenMessage!.join('')).not.toMatch(/3\.00|owed/);
+    for (const bad of ['0x5', '0b11', '1e-1', '€0.10', '1,000.00', '-1.00']) {
+      expect(as(await c.send(r.fee('0100001', bad)), '38'), bad).toMatchObject({ paymentAccepted: false, screenMessage: ['Znesek ni veljaven.'] });
+    }
+    const unknownFee = as(await c.send({ ...r.fee('0100001', '1.00'), feeIdentifier: '999' } as Sip2Request), '38');
+    expect(unknownFee).toMatchObject({ paymentAccepted: false, screenMessage: ['Te terjatve ne poznamo ali pa je že poravnana.'] });
+    expect(fx.lib.db.prepare('SELECT COUNT(*) AS n FROM payments').get()).toEqual({ n: 0 });
+    expect(as(await c.send(r.fee('0100001', '1,50')), '38')).toMatchObject({ paymentAccepted: true, screenMessage: ['Paid 1.50 EUR; still owed 1.50 EUR.'] });
+    // 24 without the PIN says nothing of what the patron owes.
+    const other = await fx.loggedIn();
+    const status = as(await other.send(r.status('0100001')), '24');
+    expect([status.feeAmount, status.currencyType]).toEqual([undefined, undefined]);
+  });
 });
 
 describe('SIP2 server: the wire', () => {
