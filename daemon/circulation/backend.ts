@@ -345,8 +345,9 @@ export interface CirculationBackend {
   itemInformation(barcode: string, ctx?: RequestContext): Promise<Outcome<{ item: ItemInformation }>>;
   checkout(req: CheckoutRequest, ctx?: RequestContext): Promise<Outcome<CheckoutResult>>;
   checkin(req: CheckinRequest, ctx?: RequestContext): Promise<Outcome<CheckinResult>>;
-  renew(req: { patron: string; item: string }, ctx?: RequestContext): Promise<Outcome<RenewResult>>;
-  renewAll(req: { patron: string }, ctx?: RequestContext): Promise<Outcome<RenewAllResult>>;
+  /** `feeAcknowledged`: the patron accepted a renewal fee (SIP2 BO); without it a fee-bearing renewal is refused, as a checkout is. */
+  renew(req: { patron: string; item: string; feeAcknowledged?: boolean }, ctx?: RequestContext): Promise<Outcome<RenewResult>>;
+  renewAll(req: { patron: string; feeAcknowledged?: boolean }, ctx?: RequestContext): Promise<Outcome<RenewAllResult>>;
   placeHold(req: HoldRequest, ctx?: RequestContext): Promise<Outcome<HoldResult>>;
   /** `fee`: the unclaimed-hold fee charged for cancelling an expired W (001:L2931), to be told to the patron. */
   cancelHold(req: CancelHoldRequest, ctx?: RequestContext): Promise<Outcome<{ cancelled: HoldLine; replayed?: boolean; fee?: { amount: number; currency: string } }>>;

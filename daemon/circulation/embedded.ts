@@ -996,7 +996,7 @@ export class EmbeddedBackend implements CirculationBackend {
 
     const feeMinor = mode === 'home' ? this.loanFeeMinor(lead) : 0;
     if (feeMinor > 0 && channel !== 'staff' && !req.feeAcknowledged && !ctx.noBlock) {
-      this.refuse('fee_not_acknowledged', lang, { amount: this.money(feeMinor), fee: fromMinor(feeMinor) });
+      this.refuse('fee_not_acknowledged', lang, { amount: this.money(feeMinor), fee: fromMinor(feeMinor), currency: this.policy.currency });
     }
 
     // Write: one row per unit, the lead first; every row carries the lead row's id as kit group.
@@ -1294,7 +1294,7 @@ export class EmbeddedBackend implements CirculationBackend {
 
   // ---------------------------------------------------------------- renewals
 
-  async renew(req: { patron: string; item: string }, ctx: RequestContext = {}): Promise<Outcome<RenewResult>> {
+  async renew(req: { patron: string; item: string; feeAcknowledged?: boolean }, ctx: RequestContext = {}): Promise<Outcome<RenewResult>> {
     return this.run('renew', ctx, () => {
       const p = this.findPatron(req.patron);
       if (!p) this.refuse('unknown_patron', this.lang(ctx));
@@ -1303,11 +1303,11 @@ export class EmbeddedBackend implements CirculationBackend {
       if (blocks[0] && !ctx.noBlock) this.refuse(blocks[0].reason, lang, blocks[0].details);
       const item = this.findItem(req.item);
       if (!item) this.refuse('unknown_item', lang, { item: req.item });
-      return this.doRenew(p, item, ctx, lang);
+      return this.doRenew(p, item, ctx, lang, req.feeAcknowledged === true);
     });
   }
 
-  private doRenew(p: PatronRow, item: ItemRow, ctx: RequestContext, lang: KioskLanguage): RenewResult {
+  private doRenew(p: PatronRow, item: ItemRow, ctx: RequestContext, lang: KioskLanguage, feeAcknowledged: boolean): RenewResult {
     const today = this.today(ctx);
     const dept = this.dept(ctx);
     const { lead, units, kit } = this.unitsOf(item);
@@ -1340,8 +1340,12 @@ export class EmbeddedBackend implements CirculationBackend {
     const newDue = fixed && fixed >= today && !this.itemPeriod(lead) ? fixed : this.shift(today, period, dept);
     if (loan.due_date && newDue <= loan.due_date) this.refuse('renewal_no_extension', lang, { item: item.barcode, dueDate: loan.due_date });
 
-    const fine = overdue ? this.chargeFine(loan, lead, today, ctx) : 0;
     const feeMinor = this.loanFeeMinor(lead);
+    // A renewal fee is accepted first, as at checkout (SIP2 29/65 BO); nothing is charged before.
+    if (feeMinor > 0 && ctx.channel !== 'staff' && !feeAcknowledged && !ctx.noBlock) {
+      this.refuse('fee_not_acknowledged', lang, { item: item.barcode, amount: this.money(feeMinor), fee: fromMinor(feeMinor), currency: this.policy.currency });
+    }
+    const fine = overdue ? this.chargeFine(loan, lead, today, ctx) : 0;
     if (feeMinor > 0) this.addFee(p.id, 'loan_fee', feeMinor, ctx, { itemId: lead.id, description: `Renewal fee: ${lead.title}` });
     const now = this.now(ctx).toISOString();
     const ids = kit ? units.map((u) => this.openLoan(u.id)).filter((l): l is LoanRow => !!l && l.patron_id === p.id) : [loan];
@@ -1360,7 +1364,7 @@ export class EmbeddedBackend implements CirculationBackend {
     };
   }
 
-  async renewAll(req: { patron: string }, ctx: RequestContext = {}): Promise<Outcome<RenewAllResult>> {
+  async renewAll(req: { patron: string; feeAcknowledged?: boolean }, ctx: RequestContext = {}): Promise<Outcome<RenewAllResult>> {
     return this.run('renew_all', ctx, () => {
       const p = this.findPatron(req.patron);
       if (!p) this.refuse('unknown_patron', this.lang(ctx));
@@ -1377,7 +1381,7 @@ export class EmbeddedBackend implements CirculationBackend {
         const item = this.itemById(l.item_id)!;
         // Each item in its own savepoint: a refused item changes nothing, the others go on.
         try {
-          out.renewed.push(this.inTransaction(() => this.doRenew(p, item, ctx, lang)));
+          out.renewed.push(this.inTransaction(() => this.doRenew(p, item, ctx, lang, req.feeAcknowledged === true)));
         } catch (e) {
           if (!(e instanceof RefusalSignal)) throw e;
           out.refused.push({ item: item.barcode, title: item.title, reason: e.refusal.reason, screenMessage: e.refusal.screenMessage });

@@ -692,6 +692,7 @@ async function checkout(req: Extract<Sip2Request, { code: '11' }>, session: Sip2
     const reply = checkoutReply(req, session, deps, [r.screenMessage]);
     reply.feeType = FEE_TYPE.rental;
     reply.feeAmount = money(Number(r.details?.fee ?? 0));
+    if (typeof r.details?.currency === 'string') reply.currencyType = r.details.currency;
     return reply;
   }
   const info = await deps.backend.itemInformation(req.itemIdentifier, ctxFor(session));
@@ -878,7 +879,7 @@ async function renew(req: Extract<Sip2Request, { code: '29' }>, session: Sip2Ses
   }
   if (!item) return fail([reasonText('invalid_request', deps.defaultLanguage)], '');
   const at = req.noBlock ? instantOf(req.transactionDate, deps) : undefined;
-  const r = await deps.backend.renew({ patron: req.patronIdentifier, item }, ctxFor(session, req.noBlock, at));
+  const r = await deps.backend.renew({ patron: req.patronIdentifier, item, feeAcknowledged: req.feeAcknowledged === true }, ctxFor(session, req.noBlock, at));
   if (!r.ok) {
     const info = await deps.backend.itemInformation(item, ctxFor(session));
     return {
@@ -889,6 +890,10 @@ async function renew(req: Extract<Sip2Request, { code: '29' }>, session: Sip2Ses
       itemIdentifier: item,
       titleIdentifier: info.ok ? info.item.title : '',
       dueDate: info.ok ? dueDateField(info.item.dueDate) : '',
+      // A renewal fee to accept: the amount and currency, as for 11; sent again with BO=Y it renews.
+      ...(r.reason === 'fee_not_acknowledged' && info.ok
+        ? { feeType: FEE_TYPE.rental, currencyType: typeof r.details?.currency === 'string' ? r.details.currency : undefined, feeAmount: money(Number(r.details?.fee ?? 0)) }
+        : {}),
       screenMessage: [r.screenMessage],
     };
   }
@@ -910,7 +915,7 @@ async function renewAll(req: Extract<Sip2Request, { code: '65' }>, session: Sip2
   const { patron, pinOk, refusal } = await checkPatron(req.patronIdentifier, req.patronPassword, session, deps);
   if (!patron || refusal) return { ...base, ok: false, renewedCount: 0, unrenewedCount: 0, screenMessage: [refusal?.screenMessage ?? ''] };
   if (needsPin(session) && !pinOk) return { ...base, ok: false, renewedCount: 0, unrenewedCount: 0, screenMessage: [reasonText('pin_required', patron.language)] };
-  const r = await deps.backend.renewAll({ patron: req.patronIdentifier }, ctxFor(session));
+  const r = await deps.backend.renewAll({ patron: req.patronIdentifier, feeAcknowledged: req.feeAcknowledged === true }, ctxFor(session));
   if (!r.ok) return { ...base, ok: false, renewedCount: 0, unrenewedCount: 0, screenMessage: [r.screenMessage] };
   return {
     ...base,

@@ -1029,7 +1029,7 @@ export class Sip2UpstreamBackend implements CirculationBackend {
 
   // ---------------------------------------------------------------- renewals
 
-  async renew(req: { patron: string; item: string }, ctx: RequestContext = {}): Promise<Outcome<RenewResult>> {
+  async renew(req: { patron: string; item: string; feeAcknowledged?: boolean }, ctx: RequestContext = {}): Promise<Outcome<RenewResult>> {
     const lang = this.lang(ctx);
     const prior = this.prior<RenewResult>('renew', ctx);
     if (prior) return prior;
@@ -1046,6 +1046,7 @@ export class Sip2UpstreamBackend implements CirculationBackend {
           patronIdentifier: req.patron,
           itemIdentifier: req.item,
           ...this.ad(req.patron),
+          ...(req.feeAcknowledged ? { feeAcknowledged: true } : {}),
         },
         '30',
       );
@@ -1062,6 +1063,12 @@ export class Sip2UpstreamBackend implements CirculationBackend {
           fine: fineFrom(r.screenMessage),
           fee: fee ? { amount: fee, currency: r.currencyType || this.currency } : null,
         };
+      }
+      // A renewal fee offered (BV on a refusal) and not yet accepted: the kiosk asks, as for a checkout.
+      const offered = money(r.feeAmount);
+      if (offered && !req.feeAcknowledged) {
+        const currency = r.currencyType || this.currency;
+        return this.refusal('fee_not_acknowledged', lang, undefined, { item: req.item, fee: offered, currency, amount: `${offered.toFixed(2)} ${currency}` });
       }
       return this.refusalFrom('renew', r.screenMessage, lang, { item: req.item, ...(dueDate ? { dueDate } : {}) });
     });
@@ -1094,13 +1101,16 @@ export class Sip2UpstreamBackend implements CirculationBackend {
     return this.enqueue('renew', ctx, { patron: req.patron, item: req.item, dueDate }, result);
   }
 
-  async renewAll(req: { patron: string }, ctx: RequestContext = {}): Promise<Outcome<RenewAllResult>> {
+  async renewAll(req: { patron: string; feeAcknowledged?: boolean }, ctx: RequestContext = {}): Promise<Outcome<RenewAllResult>> {
     const lang = this.lang(ctx);
     const prior = this.prior<RenewAllResult>('renew_all', ctx);
     if (prior) return prior;
     await this.drainFirst();
     const out = await this.call(async (c): Promise<Outcome<RenewAllResult>> => {
-      const r = await c.send({ code: '65', transactionDate: this.sipNow(ctx.at), ...this.ids, patronIdentifier: req.patron, ...this.ad(req.patron) }, '66');
+      const r = await c.send(
+        { code: '65', transactionDate: this.sipNow(ctx.at), ...this.ids, patronIdentifier: req.patron, ...this.ad(req.patron), ...(req.feeAcknowledged ? { feeAcknowledged: true } : {}) },
+        '66',
+      );
       if (!r.ok) return this.refusalFrom('renew_all', r.screenMessage, lang);
       const screen = r.screenMessage ?? [];
       // Our server explains each item in AF: "B1: due 2026-03-25[, fine 3.20 EUR][, fee 1.00 EUR]" /

@@ -222,8 +222,21 @@ describe('SIP2 server: circulation', () => {
   it('a fee-bearing loan needs BO=Y: refused with the fee first, lent after the patron accepts', async () => {
     fx = await startSip2Fixture({ data: baseData(), policy: { loanFees: { video: 1.5 } } });
     const c = await fx.loggedIn();
-    expect(as(await c.send(r.checkout('0100001', 'D1', { patronPassword: '1234' })), '12')).toMatchObject({ ok: false, feeType: '06', feeAmount: '1.50' });
+    expect(as(await c.send(r.checkout('0100001', 'D1', { patronPassword: '1234' })), '12')).toMatchObject({ ok: false, feeType: '06', feeAmount: '1.50', currencyType: 'EUR' });
     expect(as(await c.send(r.checkout('0100001', 'D1', { feeAcknowledged: true })), '12')).toMatchObject({ ok: true, feeType: '06', feeAmount: '1.50', currencyType: 'EUR' });
+    // A renewal fee too (29 and 65 have BO): refused with the fee, nothing charged, renewed once accepted.
+    fx.lib.clock.advanceDays(7);
+    const fees = async () => {
+      const p = await fx.lib.engine.patronInformation('0100001');
+      return p.ok ? p.patron.fees.map((f) => f.amount) : null;
+    };
+    expect(await fees()).toEqual([1.5]);
+    expect(as(await c.send(r.renew('0100001', 'D1')), '30')).toMatchObject({ ok: false, feeType: '06', feeAmount: '1.50', currencyType: 'EUR' });
+    const all = as(await c.send(r.renewAll('0100001', '1234')), '66');
+    expect(all).toMatchObject({ ok: true, renewedCount: 0, unrenewedCount: 1, unrenewedItems: ['D1'] });
+    expect(await fees()).toEqual([1.5]);
+    expect(as(await c.send({ ...r.renew('0100001', 'D1'), feeAcknowledged: true } as Sip2Request), '30')).toMatchObject({ ok: true, feeAmount: '1.50' });
+    expect(await fees()).toEqual([1.5, 1.5]);
   });
 
   it('no-block (offline) transactions are recorded with their original time, whatever the blocks', async () => {

@@ -104,7 +104,7 @@ describe('upstream backend ↔ embedded engine: patrons', () => {
 
 describe('upstream backend ↔ embedded engine: circulation', () => {
   it('checkout: due dates, refusals with reason codes, kits by the lead unit, loan fees after BO', async () => {
-    const { both, up, engine } = await setup(baseData(), { loanFees: { video: 1.5 } });
+    const { both, up, engine, advanceDays } = await setup(baseData(), { loanFees: { video: 1.5 } });
     for (const p of ['0100001', '0100002', '0100003']) await both((b) => b.verifyPatron(p, '1234'));
     const [a, b] = await both((b) => b.checkout({ patron: '0100001', item: 'B1' }));
     expect(ok(b)).toMatchObject({ dueDate: ok(a).dueDate, title: 'Alamut', status: 'C', renewal: false, units: [{ barcode: 'B1', dueDate: '2026-03-23' }] });
@@ -125,6 +125,12 @@ describe('upstream backend ↔ embedded engine: circulation', () => {
     expect(fee).toMatchObject({ ok: false, reason: 'fee_not_acknowledged', details: { fee: 1.5, amount: '1.50 EUR' } });
     const [, paid] = await both((b) => b.checkout({ patron: '0100001', item: 'D1', feeAcknowledged: true }));
     expect(ok(paid).fee).toEqual({ amount: 1.5, currency: 'EUR', kind: 'loan_fee' });
+    // Its renewal fee likewise (29 BO): refused with the fee, renewed once accepted.
+    advanceDays(7);
+    const [, renewFee] = await both((b) => b.renew({ patron: '0100001', item: 'D1' }));
+    expect(renewFee).toMatchObject({ ok: false, reason: 'fee_not_acknowledged', details: { fee: 1.5, amount: '1.50 EUR' } });
+    const [, renewed] = await both((b) => b.renew({ patron: '0100001', item: 'D1', feeAcknowledged: true }));
+    expect(ok(renewed).fee).toEqual({ amount: 1.5, currency: 'EUR' });
     // Reading-room loans do not exist in SIP2.
     expect(await up.checkout({ patron: '0100001', item: 'B3', mode: 'reading_room' })).toMatchObject({ ok: false, reason: 'invalid_request' });
     expect(ok(await engine.itemInformation('K2')).item.kit?.parts.map((p) => p.barcode)).toEqual(ok(await up.itemInformation('K2')).item.kit?.parts.map((p) => p.barcode));
