@@ -3,7 +3,7 @@
  * directory and configuration (so `kiosk import` fills the store a daemon serves).
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { clockFromSpec, type Clock } from './clock.ts';
@@ -25,6 +25,7 @@ import { devicesCommand } from './devices/list.ts';
 import { stringify } from 'yaml';
 import { join } from 'node:path';
 import { StartRefused } from './start-refused.ts';
+import { PICKUP_CODE_KEY_FILE } from './lockers/codes.ts';
 
 interface CommonOptions {
   sip2Port?: number;
@@ -198,6 +199,39 @@ export function buildProgram(): Command {
       }
     });
 
+  // `export` is the data format (items, patrons, loans, holds, fees, calendar) to move data between
+  // systems; it is not a backup: staff logins, payments, the audit log, the journal, locker state
+  // and the offline queue stay behind. A backup is the store itself, taken consistently while the
+  // daemon runs (SQLite's online backup), with the locker code key that lives beside it.
+  withCommon(
+    program
+      .command('backup')
+      .argument('<dir>', 'an empty (or new) directory for the copy')
+      .description('copy the whole store, consistently even while the daemon runs, and the locker code key: a full backup'),
+  ).action(async (dir: string, opts: CommonOptions) => {
+    const { db, config } = openEngine(opts, undefined, true);
+    const out = resolve(dir);
+    try {
+      if (existsSync(out) && readdirSync(out).length > 0) throw new CliExit(1, `${out} is not empty; give a new or empty directory`);
+      mkdirSync(out, { recursive: true, mode: 0o700 });
+      await db.backup(join(out, 'kiosk.sqlite'));
+    } catch (e) {
+      if (e instanceof CliExit) throw e;
+      throw new CliExit(1, `backup to ${out} failed: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    } finally {
+      db.close();
+    }
+    const written = [join(out, 'kiosk.sqlite')];
+    const key = join(resolve(config.data.dir), PICKUP_CODE_KEY_FILE);
+    if (existsSync(key)) {
+      copyFileSync(key, join(out, PICKUP_CODE_KEY_FILE));
+      written.push(join(out, PICKUP_CODE_KEY_FILE));
+    }
+    process.stdout.write(
+      `${written.map((f) => `wrote ${f}`).join('\n')}\nto restore: stop the daemon, delete kiosk.sqlite-wal and kiosk.sqlite-shm in its data directory, copy ${written.length > 1 ? 'these files' : 'this file'} there, start it\n`,
+    );
+  });
+
   const item = program.command('item').description('items');
   withCommon(item.command('show').argument('<barcode>').description('show an item: status, due date, holds, kit'))
     .option('--json', 'print JSON')
@@ -362,6 +396,10 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // The store holds PIN and password hashes, patrons' contact data and (with the key beside it) the
+  // locker codes; the logs name cards and, with the default SMS sender, the codes themselves. What
+  // any command creates is for the service's own user only: files 0600, directories 0700.
+  process.umask(0o077);
   // A reader that went away (`kiosk export | head`) is not an error of ours: stop writing, quietly.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code !== 'EPIPE') process.stderr.write(`kiosk: cannot write to standard output: ${e.code ?? e.message}\n`);

@@ -46,9 +46,19 @@ export function createLogger(opts: { level: string; dir?: string | null; destina
   };
   if (!opts.dir) return pino(options, out);
   mkdirSync(opts.dir, { recursive: true });
+  const file = pino.destination({ dest: join(opts.dir, 'kiosk.log'), append: true, ...LOG_WRITER });
+  // logrotate moves kiosk.log aside and sends SIGHUP (postrotate): the file is opened anew. Without
+  // a handler SIGHUP would end the daemon outright, leaving its lock and WAL behind.
+  const reopen = () => file.reopen();
+  process.removeListener('SIGHUP', reopenLog);
+  reopenLog = reopen;
+  process.on('SIGHUP', reopenLog);
   const streams: pino.StreamEntry[] = [
     { level: opts.level as pino.Level, stream: out },
-    { level: opts.level as pino.Level, stream: pino.destination({ dest: join(opts.dir, 'kiosk.log'), append: true, ...LOG_WRITER }) },
+    { level: opts.level as pino.Level, stream: file },
   ];
   return pino(options, pino.multistream(streams));
 }
+
+/** The SIGHUP handler of the last logger made with a directory (one log file per process). */
+let reopenLog: () => void = () => undefined;

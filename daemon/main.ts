@@ -2,7 +2,7 @@
  * Composition root: opens the store, loads the demo data into an empty store, builds the
  * circulation backend and the HTTP server, and hands back one handle that stops them all.
  */
-import { existsSync, readFileSync, rmSync, statSync, writeFileSync, openSync, closeSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync, statSync, writeFileSync, openSync, closeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config, Policy } from '../config/schema.ts';
@@ -113,6 +113,25 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/**
+ * A data directory made by an earlier version (or by hand) may be readable by every local user: the
+ * directory becomes 0700 and the store and the logs 0600, as `kiosk` now creates them (cli.ts umask).
+ * Best effort: a directory the service does not own is left alone, with a warning.
+ */
+function restrictDataDir(dataDir: string, log: Logger): void {
+  const paths = [dataDir, ...['kiosk.sqlite', 'kiosk.sqlite-wal', 'kiosk.sqlite-shm', 'logs', join('logs', 'kiosk.log')].map((p) => join(dataDir, p))];
+  for (const p of paths) {
+    try {
+      const st = statSync(p);
+      const want = st.isDirectory() ? 0o700 : 0o600;
+      if ((st.mode & 0o077) !== 0) chmodSync(p, want);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT') log.warn({ path: p, code }, 'could not make this readable by the service user only');
+    }
+  }
+}
+
 export function openDataStore(config: Config): { db: Db; dataDir: string; file: string } {
   const dataDir = resolve(config.data.dir);
   const file = storeFile(dataDir);
@@ -140,7 +159,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const started = process.hrtime.bigint();
   const dataDir = resolve(config.data.dir);
   const { mkdirSync } = await import('node:fs');
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  restrictDataDir(dataDir, logger);
   const unlock = lockDataDir(dataDir);
   let db: Db | undefined;
   let checkpointer: BackgroundCheckpointer | null = null;

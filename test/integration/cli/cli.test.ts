@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -76,6 +76,39 @@ describe('kiosk start', () => {
 });
 
 describe('kiosk import, export, item show, patron show', () => {
+  it('backup copies the whole store (staff logins too) for the service user only; export files are private too', async () => {
+    const d = join(tmp(), 'data');
+    const file = join(tmp(), 'lib.yaml');
+    writeFileSync(
+      file,
+      [
+        'departments: [{code: "01", name: Central}]',
+        'categories: [{code: adult, name: Adult}]',
+        'patrons:',
+        '  - {barcode: "0300001", firstName: Ana, lastName: Novak, category: adult, homeDepartment: "01", pin: "2468"}',
+        '',
+      ].join('\n'),
+    );
+    expect((await runKiosk(['import', file, '--data', d])).code).toBe(0);
+    expect((await runKiosk(['admin', 'create', 'alice', '--password-stdin', '--data', d], {}, 30_000, 'correct horse battery\n')).code).toBe(0);
+    const mode = (f: string) => (statSync(f).mode & 0o777).toString(8);
+    expect([mode(d), mode(join(d, 'kiosk.sqlite'))]).toEqual(['700', '600']);
+    const b = join(tmp(), 'backup');
+    const r = await runKiosk(['backup', b, '--data', d]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`wrote ${join(b, 'kiosk.sqlite')}`);
+    expect([mode(b), mode(join(b, 'kiosk.sqlite'))]).toEqual(['700', '600']);
+    // The copy is a store of its own: the patron and the staff login are there.
+    expect((await runKiosk(['patron', 'show', '0300001', '--data', b])).stdout).toContain('Novak, Ana');
+    expect((await runKiosk(['admin', 'list', '--data', b])).stdout).toContain('alice');
+    // A second backup into the same directory is refused rather than mixed in.
+    const again = await runKiosk(['backup', b, '--data', d]);
+    expect([again.code, again.stderr]).toEqual([1, `kiosk: ${b} is not empty; give a new or empty directory\n`]);
+    const out = join(tmp(), 'export.yaml');
+    expect((await runKiosk(['export', '-o', out, '--data', d])).code).toBe(0);
+    expect(mode(out)).toBe('600');
+  });
+
   it('imports all or nothing, and shows what it imported', async () => {
     const d = tmp();
     const bad = join(d, 'bad.yaml');
@@ -196,7 +229,19 @@ describe('kiosk import, export, item show, patron show', () => {
     const d = tmp();
     const daemon = await startKiosk(['--data', d, '--port', String(await freePort()), '--clock', '2026-03-02T10:00:00+01:00']);
     const r = await runKiosk(['patron', 'show', '0100004', '--data', d, '--clock', '2026-03-02T10:00:00+01:00']);
+    // logrotate: kiosk.log moved aside, then SIGHUP: the daemon opens a new kiosk.log and goes on.
+    const { renameSync, readFileSync } = await import('node:fs');
+    const log = join(d, 'logs', 'kiosk.log');
+    renameSync(log, `${log}.1`);
+    daemon.child.kill('SIGHUP');
+    await new Promise((res) => setTimeout(res, 500));
+    expect(daemon.child.exitCode).toBeNull();
+    expect((await fetch(`${daemon.url}/health`)).status).toBe(200);
+    await new Promise((res) => setTimeout(res, 300)); // the log writer flushes every 100 ms
+    expect(existsSync(log)).toBe(true);
+    expect((statSync(log).mode & 0o777).toString(8)).toBe('600');
     expect(await daemon.stop()).toBe(0);
+    expect(readFileSync(log, 'utf8')).toMatch(/"msg":"stopped"/);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('W 30100000081');
     // A withheld card: the block's kind and the staff note, which only staff see.
