@@ -62,3 +62,13 @@ export function createLogger(opts: { level: string; dir?: string | null; destina
 
 /** The SIGHUP handler of the last logger made with a directory (one log file per process). */
 let reopenLog: () => void = () => undefined;
+
+/**
+ * A card number as logs and the admin page show it: the first four characters, the rest hidden
+ * (`0100***`). Enough to tell a branch's cards apart when reading a log; not enough to use one.
+ */
+export function maskCard(card: string | null): string | null {
+  if (!card) return null;
+  if (card.length <= 4) return '***';
+  return `${card.slice(0, 4)}${'*'.repeat(Math.max(3, card.length - 4))}`;
+}

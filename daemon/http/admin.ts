@@ -47,12 +47,8 @@ function problemMessage(t: OfflineTransaction): string | null {
   return text || t.lastError || null;
 }
 
-/** A card number as the admin page shows it: the first four characters, the rest hidden. */
-export function maskCard(card: string | null): string | null {
-  if (!card) return null;
-  if (card.length <= 4) return '***';
-  return `${card.slice(0, 4)}${'*'.repeat(Math.max(3, card.length - 4))}`;
-}
+export { maskCard } from '../log.ts';
+import { maskCard } from '../log.ts';
 
 export interface TransactionView {
   id: number;

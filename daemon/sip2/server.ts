@@ -17,6 +17,7 @@ import type { Clock } from '../clock.ts';
 import type { CirculationBackend } from '../circulation/backend.ts';
 import { handleRequest, malformedRequest, type HandlerDeps, type Sip2Session } from './handlers.ts';
 import { StartRefused } from '../start-refused.ts';
+import { maskCard } from '../log.ts';
 
 export type Sip2Config = Config['sip2'];
 
@@ -249,7 +250,7 @@ export async function startSip2Server(opts: Sip2ServerOptions): Promise<Sip2Serv
         code,
         ok: r.ok ?? r.paymentAccepted ?? null,
         item: r.itemIdentifier ?? null,
-        patron: r.patronIdentifier ?? null,
+        patron: maskCard(typeof r.patronIdentifier === 'string' ? r.patronIdentifier : null),
         message: Array.isArray(r.screenMessage) ? r.screenMessage[0] : undefined,
       },
       'sip2 transaction',

@@ -30,6 +30,7 @@ import { formatReceiptDate, receiptFormat, renderReceiptHtml } from '../../drive
 import type { Clock } from '../clock.ts';
 import type { CirculationBackend, PatronSummary, Refusal, Routing } from '../circulation/backend.ts';
 import type { PadModel } from './pad.ts';
+import { maskCard } from '../log.ts';
 
 /** An e-mail as the station and the desk send it; nodemailer takes the attachments as given. */
 export interface Mail {
@@ -215,7 +216,7 @@ export class Station extends EventEmitter {
     s.patronBarcode = v.patron.barcode;
     s.language = v.patron.language;
     this.changed();
-    this.o.logger.info({ session: s.id, patron: v.patron.barcode }, 'patron identified');
+    this.o.logger.info({ session: s.id, patron: maskCard(v.patron.barcode) }, 'patron identified');
     return { ok: true, data: { patron: this.patronView(v.patron), needsPin: false } };
   }
 

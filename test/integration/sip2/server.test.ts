@@ -206,6 +206,10 @@ describe('SIP2 server: circulation', () => {
     const again = as(await c.send(r.checkout('0100001', 'B1')), '12');
     expect(again).toMatchObject({ ok: true, dueDate: '20260323    235959' });
     expect(fx.lib.db.prepare(`SELECT COUNT(*) AS n FROM journal WHERE kind = 'checkout'`).get()).toEqual({ n: 1 });
+    // The transaction log names the card as the admin page does, never in full.
+    const logged = fx.logs.filter((l) => l.includes('"sip2 transaction"'));
+    expect(logged.join('')).toContain('"patron":"0100***"');
+    expect(logged.join('')).not.toContain('0100001');
   });
 
   it('a kit over SIP2: any unit lends the whole kit (RFID integrity done by the device) and the reply lists the parts', async () => {
