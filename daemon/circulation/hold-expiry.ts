@@ -45,7 +45,9 @@ export class HoldExpiryJob {
     for (const e of r.expired) {
       if (e.item === null) continue; // a queued reservation (R) that lapsed: nothing on the shelf
       const where = e.next ? 'to the next reader in the queue (O: process it for them)' : 'back to the shelf';
-      this.o.logger.info({ holdId: e.holdId, item: e.item, status: e.status }, `reservation expired: take ${e.item} “${e.title}” off the hold shelf, ${where}`);
+      // A W lies on the hold shelf; an O was still being processed for its reader (not on the shelf yet).
+      const from = e.status === 'W' ? 'take it off the hold shelf' : 'it was being processed for pickup';
+      this.o.logger.info({ holdId: e.holdId, item: e.item, status: e.status }, `reservation expired: ${e.item} “${e.title}”: ${from}; it goes ${where}`);
     }
     if (r.expired.length) this.o.logger.info({ expired: r.expired.length }, 'reservations expired');
     return r.expired.length;

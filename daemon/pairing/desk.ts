@@ -413,7 +413,8 @@ export class Desk extends EventEmitter<{ changed: [DeskPadView] }> {
       throw new DeskError('tag_in_use', `tag ${rec.tag.uid} already carries ${cond === 'item' ? `item ${rec.tag.item!.primaryItemId} of this library` : 'a patron card'}; confirm to overwrite it`);
     }
     const barcode = req.barcode.trim();
-    if (!/^[\x21-\x7e]{1,16}$/.test(barcode)) throw new DeskError('bad_barcode', 'a barcode is 1–16 printable ASCII characters without spaces');
+    // No `|`: SIP2 carries barcodes as AB fields delimited by it (reference §1), as the import refuses it too.
+    if (!/^[\x21-\x7b\x7d\x7e]{1,16}$/.test(barcode)) throw new DeskError('bad_barcode', 'a barcode is 1–16 printable ASCII characters without spaces or "|"');
     const partsInSet = req.partsInSet ?? 1;
     const partNumber = req.partNumber ?? 1;
     if (!Number.isInteger(partsInSet) || !Number.isInteger(partNumber) || partsInSet < 1 || partNumber < 1 || partNumber > partsInSet || partsInSet > 255) {

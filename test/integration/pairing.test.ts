@@ -358,6 +358,8 @@ describe('pairing a desk with the pad', () => {
     const long = await emit(socket, 'tag.program', { uid: blankUid, barcode: '30100000051', ownerLibrary: 'DE-Tue120-12345' });
     expect(long).toMatchObject({ ok: false, error: { code: 'bad_owner' } }); // 12 characters after the prefix
     expect(long.error.message).toMatch(/"DE-Tue120-12345" is not an ISIL: .* a hyphen and up to 11 /);
+    const pipe = await emit(socket, 'tag.program', { uid: blankUid, barcode: '30|1' });
+    expect(pipe).toMatchObject({ ok: false, error: { code: 'bad_barcode' } });
     const own3m = await emit(socket, 'tag.program', { uid: blankUid, barcode: '30100000051', model: '3m-501', ownerLibrary: 'DK-718500' });
     expect(own3m).toMatchObject({ ok: false, error: { code: 'not_encodable' } });
     expect([...pad.getTag(blankUid)!.memory].every((b) => b === 0)).toBe(true);
