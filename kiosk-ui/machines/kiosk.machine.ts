@@ -435,6 +435,11 @@ export const kioskMachine = setup({
       enqueue.sendTo('daemon', { type: 'end', seq: context.seq } satisfies DaemonCommand);
       enqueue.assign({ ...blank, prefs: { ...defaultPrefs }, language: context.config.defaultLanguage, languageChosen: false });
     }),
+    /**
+     * On the goodbye screen the patron is done: the daemon's session ends now (the screen keeps the
+     * name for its thank-you), so a page reloaded meanwhile does not come back to their menu.
+     */
+    endDaemonSession: sendTo('daemon', ({ context }) => ({ type: 'end', seq: context.seq }) satisfies DaemonCommand),
     /** A daemon session left over from before a reload (no patron): end it so its outcomes go. */
     endStaleDaemonSession: enqueueActions(({ context, enqueue }) => {
       if (context.daemonSession && !context.daemonSession.patron) enqueue.sendTo('daemon', { type: 'end', seq: context.seq } satisfies DaemonCommand);
@@ -898,6 +903,7 @@ export const kioskMachine = setup({
             },
 
             goodbye: {
+              entry: 'endDaemonSession',
               after: { goodbye: '#kiosk.attract' },
               on: { 'goodbye.done': '#kiosk.attract' },
             },

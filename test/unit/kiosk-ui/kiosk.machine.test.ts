@@ -241,6 +241,9 @@ describe('receipt and goodbye', () => {
     k.send({ type: 'receipt.result', seq: k.ctx().seq, result: { ok: true, data: { printed: true, emailed: false, reprintPending: false } } });
     expect(k.snap().matches({ session: { flow: 'goodbye' } })).toBe(true);
     expect(k.ctx().receiptDone).toEqual({ kind: 'print', printed: true, emailed: false });
+    // The daemon's session ends as the goodbye shows (a reload now starts afresh); the name stays for the thank-you.
+    expect(k.last('end')).toBeDefined();
+    expect(k.ctx().patron).not.toBeNull();
     k.clock.increment(GOODBYE_MS);
     expect(k.snap().matches('attract')).toBe(true);
     expect(k.last('end')).toBeDefined();
