@@ -26,7 +26,7 @@ import { reasonCodes } from '../../protocols/kiosk-api/reasons.ts';
 import type { RfidReader } from '../../drivers/rfid/index.ts';
 import type { ReceiptPrinter } from '../../drivers/printer/index.ts';
 import type { Receipt, ReceiptSection } from '../../drivers/receipt/receipt.ts';
-import { formatReceiptDate, receiptFormat, renderReceiptHtml } from '../../drivers/receipt/receipt.ts';
+import { renderReceiptHtml } from '../../drivers/receipt/receipt.ts';
 import type { Clock } from '../clock.ts';
 import type { CirculationBackend, PatronSummary, Refusal, Routing } from '../circulation/backend.ts';
 import type { PadModel } from './pad.ts';
@@ -520,9 +520,9 @@ export class Station extends EventEmitter {
     if (!s || s.outcomes.length === 0) return null;
     const borrower = s.patron ?? s.pickupPatron;
     const sections: ReceiptSection[] = [];
-    // Done and secured: listed by kind. An item done whose security tag could not be set is listed
-    // once, under "not processed", saying it was lent (until when) or returned and to show it at the desk.
-    const done = (k: 'checkout' | 'checkin' | 'renew') => s.outcomes.filter((o) => s.kinds.get(o.barcode) === k && o.status === 'done');
+    // Listed by kind: what was done, including an item whose security tag could not be set (it is
+    // lent or returned all the same); a note under them says which to show at the desk.
+    const done = (k: 'checkout' | 'checkin' | 'renew') => s.outcomes.filter((o) => s.kinds.get(o.barcode) === k && o.status !== 'refused');
     const loanLine = (o: ItemOutcome) => {
       // A kit: the lead unit's line, with the other units indented under it (domain.md §9.1).
       const [lead, ...others] = o.units; // the backend lists a kit's units lead first
@@ -548,23 +548,17 @@ export class Station extends EventEmitter {
     const returns = done('checkin');
     if (returns.length) sections.push({ kind: 'returns', items: returns.map((o) => ({ title: o.title, barcode: o.barcode })) });
     if (s.lockers.length) sections.push({ kind: 'note', lines: s.lockers.map((l) => (l.opened ? lockerReceiptLine(s.language, l) : lockerFailedLine(s.language, l))) });
-    const notDone = s.outcomes.filter((o) => o.status !== 'done');
+    const unsecured = s.outcomes.filter((o) => o.status === 'security_failed');
+    if (unsecured.length) sections.push({ kind: 'note', lines: unsecured.map((o) => securityFailedLine(s.language, o.title, s.kinds.get(o.barcode) === 'checkin')) });
+    const notDone = s.outcomes.filter((o) => o.status === 'refused');
     if (notDone.length) {
-      const format = receiptFormat({ language: s.language, timeZone: this.o.site.timezone });
       sections.push({
         kind: 'not-processed',
         items: notDone.map((o) => ({
           title: o.title,
           barcode: o.barcode,
           // The patron's own words for why, as on the screen; never a reason code.
-          message:
-            o.status === 'security_failed'
-              ? securityFailedLine(s.language, s.kinds.get(o.barcode) === 'checkin' ? null : o.dueDate ? formatReceiptDate(o.dueDate, format) : '')
-              : o.reason
-                ? reasonText(o.reason, s.language, o.details)
-                : typeof o.details.message === 'string'
-                  ? o.details.message
-                  : '',
+          message: o.reason ? reasonText(o.reason, s.language, o.details) : typeof o.details.message === 'string' ? o.details.message : '',
         })),
       });
     }
@@ -646,21 +640,21 @@ function lockerReceiptLine(lang: UiLanguage, l: { bankName: string; number: stri
   return t[lang];
 }
 
-/** The receipt's line for an item lent (until `due`) or returned (`due` null) whose security tag could not be set. */
-function securityFailedLine(lang: UiLanguage, due: string | null): string {
-  if (due === null) {
+/** The receipt's note for an item lent or returned whose security tag could not be cleared or set. */
+function securityFailedLine(lang: UiLanguage, title: string, returned: boolean): string {
+  if (returned) {
     return {
-      en: 'Returned, but its security tag could not be set: please show it at the desk.',
-      sl: 'Vrnjeno, vendar zaščite ni bilo mogoče vklopiti: pokažite ga pri pultu.',
-      lv: 'Nodots, bet drošības birku neizdevās ieslēgt: lūdzu, parādiet to apkalpošanas vietā.',
-      hu: 'Visszavéve, de a biztonsági jelölést nem sikerült bekapcsolni: kérjük, mutassa meg a pultnál.',
+      en: `${title}: returned, but its security tag could not be set. Please show it at the desk.`,
+      sl: `${title}: vrnjeno, vendar zaščite ni bilo mogoče vklopiti. Pokažite ga pri pultu.`,
+      lv: `${title}: nodots, bet drošības birku neizdevās ieslēgt. Lūdzu, parādiet to apkalpošanas vietā.`,
+      hu: `${title}: visszavéve, de a biztonsági jelölést nem sikerült bekapcsolni. Kérjük, mutassa meg a pultnál.`,
     }[lang];
   }
   return {
-    en: `Borrowed${due ? ` until ${due}` : ''}, but its security tag could not be cleared: please show it at the desk.`,
-    sl: `Izposojeno${due ? ` do ${due}` : ''}, vendar zaščite ni bilo mogoče izklopiti: pokažite ga pri pultu.`,
-    lv: `Izsniegts${due ? ` līdz ${due}` : ''}, bet drošības birku neizdevās izslēgt: lūdzu, parādiet to apkalpošanas vietā.`,
-    hu: `Kölcsönözve${due ? `, határidő: ${due}` : ''}, de a biztonsági jelölést nem sikerült kikapcsolni: kérjük, mutassa meg a pultnál.`,
+    en: `${title}: borrowed, but its security tag could not be cleared. Please show it at the desk.`,
+    sl: `${title}: izposojeno, vendar zaščite ni bilo mogoče izklopiti. Pokažite ga pri pultu.`,
+    lv: `${title}: izsniegts, bet drošības birku neizdevās izslēgt. Lūdzu, parādiet to apkalpošanas vietā.`,
+    hu: `${title}: kölcsönözve, de a biztonsági jelölést nem sikerült kikapcsolni. Kérjük, mutassa meg a pultnál.`,
   }[lang];
 }
 

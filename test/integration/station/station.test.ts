@@ -143,15 +143,15 @@ describe('the station on simulated hardware', () => {
     // The loan itself stands (the patron is sent to the desk to have it released).
     const info = await r.lib.engine.itemInformation('B3');
     expect(info.ok && info.item.status).toBe('C');
-    // The receipt lists it once, saying both; a refusal is in the patron's words, never its code.
+    // The receipt lists it once, as borrowed, with a note to show it at the desk; a refusal is in
+    // the patron's words, never its code.
     expect((await r.station.checkout({ key: key('out'), barcode: 'NOPE' })).ok).toBe(true);
     const built = r.station.buildReceipt()!;
-    expect(built.sections.map((x) => x.kind)).toEqual(['not-processed']);
-    const notDone = built.sections[0]!;
-    expect('items' in notDone && notDone.items).toEqual([
-      { title: expect.any(String), barcode: 'B3', message: 'Izposojeno do 23. 03. 2026, vendar zaščite ni bilo mogoče izklopiti: pokažite ga pri pultu.' },
-      { title: expect.any(String), barcode: 'NOPE', message: 'Tega gradiva ne poznamo. Prosimo, izročite ga osebju.' },
-    ]);
+    expect(built.sections.map((x) => x.kind)).toEqual(['loans', 'note', 'not-processed']);
+    const [loans, note, notDone] = built.sections;
+    expect(loans && 'items' in loans && loans.items.map((i) => [i.barcode, 'dueDate' in i ? i.dueDate : null])).toEqual([['B3', '2026-03-23']]);
+    expect(note && 'lines' in note && note.lines).toEqual(['Egri csillagok: izposojeno, vendar zaščite ni bilo mogoče izklopiti. Pokažite ga pri pultu.']);
+    expect(notDone && 'items' in notDone && notDone.items).toEqual([{ title: expect.any(String), barcode: 'NOPE', message: 'Tega gradiva ne poznamo. Prosimo, izročite ga osebju.' }]);
   });
 
   it('a retried checkout with the same key gives the first outcome and lends once', async () => {
