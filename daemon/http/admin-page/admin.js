@@ -192,7 +192,10 @@ function renderSessions(list) {
   );
 }
 
+let lastAudit = null;
+
 function renderAudit(rows) {
+  lastAudit = rows;
   replaceRows(
     $('#audit tbody'),
     rows.map((r) =>
@@ -359,6 +362,9 @@ function applySnapshot(s) {
   renderToday(s.today);
   renderSessions(s.sessions);
   renderOffline(s.offline);
+  // Drawn before the site's time zone was known (the browser's): again, in the site's, as every other section.
+  if (lastAudit) renderAudit(lastAudit);
+  void refreshPairing();
 }
 
 function renderBackend(b) {
