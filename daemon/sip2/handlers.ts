@@ -510,7 +510,12 @@ async function patronInformation(req: Extract<Sip2Request, { code: '63' }>, sess
       personalName: patron ? personalName(patron) : '',
       validPatron: !!patron,
       validPatronPassword: pinOk,
-      screenMessage: [refusal?.screenMessage ?? reasonText('pin_required', patron?.language ?? deps.defaultLanguage)],
+      // Why nothing more is said: the patron's refusal, the backend's (e.g. the library system cannot
+      // be reached), or the PIN that is missing.
+      screenMessage: [
+        refusal?.screenMessage ??
+          (info && !info.ok && !(needsPin(session) && !pinOk) ? info.screenMessage : reasonText('pin_required', patron?.language ?? deps.defaultLanguage)),
+      ],
     };
   }
   const p = info.patron;

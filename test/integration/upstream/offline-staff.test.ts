@@ -202,6 +202,9 @@ describe('SIP2 98 in front of an unreachable upstream', () => {
     expect(off.screenMessage?.[0]).toMatch(/^offline: working offline, loans and returns are accepted and queued \(0 transactions queued; upstream 127\.0\.0\.1:\d+: /);
     expect(as(await withOffline.send(checkout('0100001', 'B2', '1234')), '12')).toMatchObject({ ok: true });
     expect(as(await withOffline.send(checkin('B2')), '10')).toMatchObject({ ok: true });
+    // 63 while offline, with the right PIN: it says the library system is not there, not "enter your PIN".
+    const info = as(await withOffline.send({ code: '63', language: '000', transactionDate: null, summary: '          ', institutionId: AO, patronIdentifier: '0100001', patronPassword: '1234' } as Sip2Request), '64');
+    expect(info.screenMessage?.[0], JSON.stringify(info)).not.toMatch(/PIN/);
 
     expect(as(await without.send(sc), '98')).toMatchObject({ onlineStatus: false, checkinOk: false, checkoutOk: false });
     expect(as(await without.send(sc), '98').screenMessage?.[0]).toMatch(/^upstream unavailable: /);
