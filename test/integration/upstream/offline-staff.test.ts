@@ -18,7 +18,7 @@ import { startDaemon, type Daemon } from '../../../daemon/main.ts';
 import { Sip2Client } from '../../../daemon/sip2/client.ts';
 import { startSip2Server, type Sip2ServerHandle } from '../../../daemon/sip2/server.ts';
 import { openStore } from '../../../daemon/store/db.ts';
-import type { Sip2Request, Sip2Response } from '../../../protocols/sip2/index.ts';
+import { makeSummary, type Sip2Request, type Sip2Response } from '../../../protocols/sip2/index.ts';
 import { baseData, TZ } from '../../helpers/engine.ts';
 import { runKiosk } from '../../helpers/process.ts';
 import { account, ACCOUNT_PASSWORD } from '../../helpers/sip2.ts';
@@ -203,7 +203,7 @@ describe('SIP2 98 in front of an unreachable upstream', () => {
     expect(as(await withOffline.send(checkout('0100001', 'B2', '1234')), '12')).toMatchObject({ ok: true });
     expect(as(await withOffline.send(checkin('B2')), '10')).toMatchObject({ ok: true });
     // 63 while offline, with the right PIN: it says the library system is not there, not "enter your PIN".
-    const info = as(await withOffline.send({ code: '63', language: '000', transactionDate: null, summary: '          ', institutionId: AO, patronIdentifier: '0100001', patronPassword: '1234' } as Sip2Request), '64');
+    const info = as(await withOffline.send({ code: '63', language: '000', transactionDate: null, summary: makeSummary(null), institutionId: AO, patronIdentifier: '0100001', patronPassword: '1234' } as Sip2Request), '64');
     expect(info.screenMessage?.[0], JSON.stringify(info)).not.toMatch(/PIN/);
 
     expect(as(await without.send(sc), '98')).toMatchObject({ onlineStatus: false, checkinOk: false, checkoutOk: false });
