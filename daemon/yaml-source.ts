@@ -54,7 +54,8 @@ export function issuesByKey(
   return issues.flatMap((issue) =>
     issue.code === 'unrecognized_keys' && issue.keys
       ? issue.keys.map((key) => ({ path: [...issue.path, key], message: unknownKey }))
-      : [{ path: [...issue.path], message: issue.message }],
+      : // A field left out reads "Invalid input: expected string, received undefined" in zod's words.
+        [{ path: [...issue.path], message: issue.code === 'invalid_type' && /received undefined$/.test(issue.message) ? 'is required' : issue.message }],
   );
 }
 

@@ -178,6 +178,45 @@ export type ImportResult = { ok: true; counts: ImportCounts } | { ok: false; pro
 
 class Abort extends Error {}
 
+type RefKind = 'department' | 'materialType' | 'category' | 'pickupPlace' | 'item' | 'patron';
+/** The fields of each section that name another row, and what they name. */
+const REFERENCES: Partial<Record<Section, Record<string, RefKind>>> = {
+  materialTypes: { parent: 'materialType' },
+  pickupPlaces: { department: 'department' },
+  items: { materialType: 'materialType', department: 'department' },
+  patrons: { category: 'category', homeDepartment: 'department' },
+  loans: { item: 'item', patron: 'patron', department: 'department' },
+  holds: { patron: 'patron', item: 'item', pickupPlace: 'pickupPlace' },
+  fees: { patron: 'patron', item: 'item' },
+  calendar: { department: 'department' },
+};
+const REF_WORDS: Record<RefKind, string> = {
+  department: 'department',
+  materialType: 'material type',
+  category: 'category',
+  pickupPlace: 'pickup place',
+  item: 'item',
+  patron: 'patron',
+};
+const SPOILT_OF: Record<RefKind, 'codes' | 'items' | 'patrons'> = {
+  department: 'codes',
+  materialType: 'codes',
+  category: 'codes',
+  pickupPlace: 'codes',
+  item: 'items',
+  patron: 'patrons',
+};
+/** The date fields of each section: a calendar date, or an instant. */
+const DATES: Partial<Record<Section, Record<string, 'date' | 'instant'>>> = {
+  departments: { fixedDueDate: 'date' },
+  items: { acquiredOn: 'date' },
+  patrons: { membershipExpires: 'date' },
+  loans: { loanedAt: 'instant', dueDate: 'date' },
+  holds: { createdAt: 'instant', expiresOn: 'date' },
+  fees: { createdAt: 'instant' },
+  calendar: { date: 'date' },
+};
+
 /**
  * The text of an import file, which must be UTF-8 (docs/import-format.md). A file saved in a legacy
  * code page (Windows-1250, ISO-8859-2: `č` as one byte 0xE8) would otherwise be read with every
@@ -219,13 +258,17 @@ export function importData(db: Db, text: string, file: string, opts: ImportOptio
   // reported a second time as "unknown item".
   const doc: { [K in Section]?: Array<z.infer<(typeof rowSchemas)[K]> | undefined> } = {};
   const spoilt = { codes: new Set<string>(), items: new Set<string>(), patrons: new Set<string>(), bibs: new Set<string>() };
+  /** The fields with a problem of form, by `section:index` of a row left out. */
+  const formIssues = new Map<string, Set<string>>();
   for (const section of SECTIONS) {
     const rows = src.value[section];
     if (!Array.isArray(rows)) continue;
     doc[section] = rows.map((row, i) => {
       const r = rowSchemas[section].safeParse(row);
       if (r.success) return r.data;
-      for (const { path, message } of issuesByKey(r.error.issues, 'unknown field')) problems.push(`${at([section, i, ...path])}: ${message}`);
+      const issues = issuesByKey(r.error.issues, 'unknown field');
+      for (const { path, message } of issues) problems.push(`${at([section, i, ...path])}: ${message}`);
+      formIssues.set(`${section}:${i}`, new Set(issues.map((x) => String(x.path[0] ?? ''))));
       if (isPlainObject(row)) {
         const keyed = (set: Set<string>, v: unknown) => (Array.isArray(v) ? v : [v]).forEach((x) => typeof x === 'string' && set.add(x.trim()));
         if (section === 'items') keyed(spoilt.items, row.barcode);
@@ -440,16 +483,18 @@ export function importData(db: Db, text: string, file: string, opts: ImportOptio
 
     each(doc.loans, (l, i) => {
       const path = ['loans', i];
+      // Every field is checked before the row is given up, so one run names all of its problems.
       const iid = itemId(l.item);
       const pid = patronId(l.patron);
-      if (iid === undefined) return unknown('items', l.item, [...path, 'item'], `unknown item "${l.item}"`);
-      if (pid === undefined) return unknown('patrons', l.patron, [...path, 'patron'], `unknown patron "${l.patron}"`);
-      const item = db.prepare('SELECT * FROM items WHERE id = ?').get(iid) as { department: string; kit_id: number | null; barcode: string };
-      const dept = l.department ?? item.department;
-      if (!exists('departments', 'code', dept)) return unknown('codes', dept, [...path, 'department'], `unknown department "${dept}"`);
+      if (iid === undefined) unknown('items', l.item, [...path, 'item'], `unknown item "${l.item}"`);
+      if (pid === undefined) unknown('patrons', l.patron, [...path, 'patron'], `unknown patron "${l.patron}"`);
+      const item = iid === undefined ? undefined : (db.prepare('SELECT * FROM items WHERE id = ?').get(iid) as { department: string; kit_id: number | null; barcode: string });
+      const dept = l.department ?? item?.department;
+      const badDept = dept !== undefined && !exists('departments', 'code', dept);
+      if (badDept) unknown('codes', dept, [...path, 'department'], `unknown department "${dept}"`);
       const loanedAt = instant(l.loanedAt, [...path, 'loanedAt']);
-      if (!loanedAt) return;
       let due = date(l.dueDate, [...path, 'dueDate']);
+      if (iid === undefined || pid === undefined || !item || dept === undefined || badDept || !loanedAt || (l.dueDate != null && !due)) return;
       if (!due && l.status !== 'L') {
         if (!opts.engine) return problems.push(`${at([...path, 'dueDate'])}: a due date is needed`);
         due = opts.engine.computeDueDate(l.item, l.patron, localDate(new Date(loanedAt), opts.timezone), dept, l.status === 'S');
@@ -478,26 +523,33 @@ export function importData(db: Db, text: string, file: string, opts: ImportOptio
 
     each(doc.holds, (h, i) => {
       const path = ['holds', i];
+      // Every field is checked before the row is given up, so one run names all of its problems.
       const pid = patronId(h.patron);
-      if (pid === undefined) return unknown('patrons', h.patron, [...path, 'patron'], `unknown patron "${h.patron}"`);
-      if (!h.item && !h.bibId) return problems.push(`${at(path)}: a hold needs an item or a bibId`);
+      let bad = false;
+      if (pid === undefined) bad = unknown('patrons', h.patron, [...path, 'patron'], `unknown patron "${h.patron}"`);
+      if (!h.item && !h.bibId) bad = !!problems.push(`${at(path)}: a hold needs an item or a bibId`);
       if (h.pickupPlace && !exists('pickup_places', 'code', h.pickupPlace)) {
-        return unknown('codes', h.pickupPlace, [...path, 'pickupPlace'], `unknown pickup place "${h.pickupPlace}"`);
+        bad = unknown('codes', h.pickupPlace, [...path, 'pickupPlace'], `unknown pickup place "${h.pickupPlace}"`);
       }
       let iid: number | null = null;
       let bib = h.bibId ?? null;
       if (h.item) {
         const id = itemId(h.item);
-        if (id === undefined) return unknown('items', h.item, [...path, 'item'], `unknown item "${h.item}"`);
-        const row = db.prepare('SELECT i.bib_id, k.lead_item_id FROM items i LEFT JOIN kits k ON k.id = i.kit_id WHERE i.id = ?').get(id) as {
-          bib_id: string;
-          lead_item_id: number | null;
-        };
-        iid = row.lead_item_id ?? id;
-        bib = row.bib_id;
-      } else if (!exists('items', 'bib_id', bib)) {
-        return unknown('bibs', bib!, [...path, 'bibId'], `no item has bibId "${bib}"`);
+        if (id === undefined) bad = unknown('items', h.item, [...path, 'item'], `unknown item "${h.item}"`);
+        else {
+          const row = db.prepare('SELECT i.bib_id, k.lead_item_id FROM items i LEFT JOIN kits k ON k.id = i.kit_id WHERE i.id = ?').get(id) as {
+            bib_id: string;
+            lead_item_id: number | null;
+          };
+          iid = row.lead_item_id ?? id;
+          bib = row.bib_id;
+        }
+      } else if (bib !== null && !exists('items', 'bib_id', bib)) {
+        bad = unknown('bibs', bib, [...path, 'bibId'], `no item has bibId "${bib}"`);
       }
+      const createdAt = instant(h.createdAt, [...path, 'createdAt']);
+      let expires = date(h.expiresOn, [...path, 'expiresOn']);
+      if (bad || pid === undefined || !createdAt || (h.expiresOn != null && !expires)) return;
       if (h.status !== 'R') {
         if (iid === null) return problems.push(`${at([...path, 'status'])}: an ${h.status} hold needs an item`);
         if (db.prepare('SELECT 1 FROM loans WHERE item_id = ? AND closed_at IS NULL').get(iid)) {
@@ -507,9 +559,6 @@ export function importData(db: Db, text: string, file: string, opts: ImportOptio
           return problems.push(`${at([...path, 'item'])}: item "${h.item}" is already assigned to another hold`);
         }
       }
-      const createdAt = instant(h.createdAt, [...path, 'createdAt']);
-      if (!createdAt) return;
-      let expires = date(h.expiresOn, [...path, 'expiresOn']);
       if (!expires && opts.engine) expires = opts.engine.computeHoldExpiry(h.status, iid, bib!, localDate(new Date(createdAt), opts.timezone));
       db.prepare(
         `INSERT INTO holds (patron_id, bib_id, item_id, assigned_item_id, status, pickup_place, created_at, expires_on, ready_at, processing)
@@ -532,19 +581,48 @@ export function importData(db: Db, text: string, file: string, opts: ImportOptio
     each(doc.fees, (f, i) => {
       const path = ['fees', i];
       const pid = patronId(f.patron);
-      if (pid === undefined) return unknown('patrons', f.patron, [...path, 'patron'], `unknown patron "${f.patron}"`);
+      let bad = false;
+      if (pid === undefined) bad = unknown('patrons', f.patron, [...path, 'patron'], `unknown patron "${f.patron}"`);
       let iid: number | null = null;
       if (f.item) {
         iid = itemId(f.item) ?? null;
-        if (iid === null) return unknown('items', f.item, [...path, 'item'], `unknown item "${f.item}"`);
+        if (iid === null) bad = unknown('items', f.item, [...path, 'item'], `unknown item "${f.item}"`);
       }
       const createdAt = instant(f.createdAt, [...path, 'createdAt']);
-      if (!createdAt) return;
+      if (bad || pid === undefined || !createdAt) return;
       db.prepare(
         `INSERT INTO fees (patron_id, item_id, kind, amount_minor, currency, created_at, description) VALUES (?, ?, ?, ?, ?, ?, ?)`,
       ).run(pid, iid, f.kind, toMinor(f.amount), opts.currency, createdAt, f.description);
       counts.fees++;
     });
+
+    // The rows left out for their form: what of them can be read is checked too (references, dates),
+    // so that one run names every problem of the file, not one kind after another.
+    const refExists: Record<RefKind, (v: string) => boolean> = {
+      department: (v) => exists('departments', 'code', v),
+      materialType: (v) => exists('material_types', 'code', v),
+      category: (v) => exists('categories', 'code', v),
+      pickupPlace: (v) => exists('pickup_places', 'code', v),
+      item: (v) => itemId(v) !== undefined,
+      patron: (v) => patronId(v) !== undefined || exists('patron_ids', 'value', v),
+    };
+    for (const [key, bad] of formIssues) {
+      const [section, index] = key.split(':') as [Section, string];
+      const i = Number(index);
+      const raw = (src.value as Record<string, unknown[]>)[section]?.[i];
+      if (!isPlainObject(raw)) continue;
+      for (const [field, kind] of Object.entries(REFERENCES[section] ?? {})) {
+        const v = raw[field];
+        if (typeof v !== 'string' || bad.has(field) || refExists[kind](v.trim())) continue;
+        unknown(SPOILT_OF[kind], v.trim(), [section, i, field], `unknown ${REF_WORDS[kind]} "${v.trim()}"`);
+      }
+      for (const [field, how] of Object.entries(DATES[section] ?? {})) {
+        const v = raw[field];
+        if (typeof v !== 'string' || bad.has(field)) continue;
+        if (how === 'date') date(v, [section, i, field]);
+        else instant(v, [section, i, field]);
+      }
+    }
 
     if (problems.length) throw new Abort();
   });

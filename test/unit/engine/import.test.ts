@@ -90,13 +90,43 @@ describe('import', () => {
     // categories[0] has no name, so patron P1 (category adult) is not reported as well; nor is the
     // loan of A1 (its row has a bad price) to P2 (whose category is unknown); P3 is truly unknown.
     expect(!r.ok && r.problems).toEqual([
-      'data.yaml:6: categories[0].name: Invalid input: expected string, received undefined',
+      'data.yaml:6: categories[0].name: is required',
       'data.yaml:8: items[0].price: Too small: expected number to be >=0',
       'data.yaml:12: patrons[1].category: unknown category "child"',
       'data.yaml:15: loans[1].patron: unknown patron "P3"',
       'data.yaml:16: unknownSection: unknown section',
     ]);
     for (const t of ['departments', 'material_types', 'categories', 'items', 'patrons', 'loans']) expect(count(lib, t)).toBe(0);
+  });
+
+  it('one run names every problem: a row\'s other fields are checked even when one is wrong', () => {
+    lib = makeLibrary();
+    const text = [
+      'departments: [{code: "01", name: Central}]',
+      'materialTypes: [{code: book, name: Book}]',
+      'categories: [{code: adult, name: Adult}]',
+      'items:',
+      '  - {barcode: "A1", title: One, materialType: book, department: "01"}',
+      'patrons:',
+      '  - {barcode: "P1", firstName: Ana, lastName: N, category: adult, membershipExpires: "2027-02-30"}',
+      '  - {barcode: "P2", firstName: Bo, lastName: B, category: child}',
+      'loans:',
+      '  - {item: "A1", patron: "P9", loanedAt: "yesterday", dueDate: "soon"}',
+      'fees:',
+      '  - {patron: "P8", kind: overdue, amount: 1, item: "A9", createdAt: "@today"}',
+      '',
+    ].join('\n');
+    expect(!run(lib, text).ok && (run(lib, text) as { problems: string[] }).problems).toEqual([
+      'data.yaml:7: patrons[0].homeDepartment: is required',
+      'data.yaml:7: patrons[0].membershipExpires: "2027-02-30" is not a date YYYY-MM-DD or @today±Nd',
+      'data.yaml:8: patrons[1].homeDepartment: is required',
+      'data.yaml:8: patrons[1].category: unknown category "child"',
+      'data.yaml:10: loans[0].patron: unknown patron "P9"',
+      'data.yaml:10: loans[0].loanedAt: "yesterday" is not a date-time (ISO 8601) or @today±Nd',
+      'data.yaml:10: loans[0].dueDate: "soon" is not a date YYYY-MM-DD or @today±Nd',
+      'data.yaml:12: fees[0].patron: unknown patron "P8"',
+      'data.yaml:12: fees[0].item: unknown item "A9"',
+    ]);
   });
 
   it('refuses an unquoted numeric barcode, which would lose its leading zeros', () => {
@@ -109,7 +139,7 @@ describe('import', () => {
     lib = makeLibrary();
     const json = JSON.stringify({ departments: [{ code: '01', name: 'Central' }], categories: [{ code: 'adult' }] }, null, 2);
     const r = run(lib, json, 'data.json');
-    expect(!r.ok && r.problems).toEqual(['data.json:9: categories[0].name: Invalid input: expected string, received undefined']);
+    expect(!r.ok && r.problems).toEqual(['data.json:9: categories[0].name: is required']);
   });
 
   it('resolves @today dates against the clock and computes missing due dates from the policy', () => {
