@@ -53,5 +53,15 @@ export function clockFromSpec(spec: string | undefined, base: Clock = systemCloc
   }
   const at = new Date(iso);
   if (Number.isNaN(at.getTime())) return { error: `clock "${spec}" is not a valid date-time` };
+  // A day that does not exist (2024-02-30) would roll over into the next month without a word.
+  const [y, m, d] = iso.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const day = new Date(Date.UTC(y, m - 1, d));
+  if (day.getUTCFullYear() !== y || day.getUTCMonth() !== m - 1 || day.getUTCDate() !== d) {
+    return { error: `clock "${spec}": ${iso.slice(0, 10)} is not a day of the calendar` };
+  }
+  // A time without its offset would be read in the process's zone, not the library's: say which.
+  if (/[T ]\d{2}:\d{2}/.test(iso) && !/(Z|[+-]\d{2}:?\d{2})$/.test(iso)) {
+    return { error: `clock "${spec}": give the time's offset from UTC, e.g. ${iso}+01:00 or ${iso}Z` };
+  }
   return fixed ? new ManualClock(at) : new OffsetClock(at, base);
 }

@@ -454,7 +454,7 @@ async function patronStatus(
   const lang = patron?.language ?? SIP_LANGUAGE[language] ?? deps.defaultLanguage;
   const screen: string[] = [];
   if (extraRefusal) screen.push(extraRefusal.screenMessage);
-  if (refusal) screen.push(refusal.screenMessage);
+  if (refusal && refusal.screenMessage !== extraRefusal?.screenMessage) screen.push(refusal.screenMessage);
   else if (patron?.blocks[0]) screen.push(reasonText(patron.blocks[0].reason, lang, patron.blocks[0].details ?? {}));
   return {
     code: '24',

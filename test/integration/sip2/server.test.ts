@@ -182,6 +182,8 @@ describe('SIP2 server: patrons', () => {
   it('01 blocks a card and 25 lifts that block', async () => {
     fx = await startSip2Fixture({ data: baseData() });
     const c = await fx.loggedIn();
+    const nobody = as(await c.send({ code: '01', cardRetained: false, transactionDate: d, institutionId: AO, blockedCardMessage: 'x', patronIdentifier: 'NOBODY', terminalPassword: '' }), '24');
+    expect(nobody.screenMessage).toHaveLength(1); // said once, not twice
     const blocked = as(await c.send({ code: '01', cardRetained: false, transactionDate: d, institutionId: AO, blockedCardMessage: 'Card left in the machine', patronIdentifier: '0100001', terminalPassword: '' }), '24');
     expect(blocked.patronStatus.chargePrivilegesDenied).toBe(true);
     expect(as(await c.send(r.checkout('0100001', 'B1', { patronPassword: '1234' })), '12').ok).toBe(false);
