@@ -360,8 +360,12 @@ export function buildProgram(): Command {
   registerSip2Command(program, (code, message) => new CliExit(code, message));
   registerAdminCommand(program, {
     withCommon: (cmd) => withCommon(cmd),
-    open: (opts) => {
+    open: (opts, existing) => {
       const { loaded, clock } = load(opts as CommonOptions);
+      const dir = resolve(loaded.config.data.dir);
+      if (existing && !existsSync(storeFile(dir))) {
+        throw new CliExit(1, `no store in ${dir} (is --data or KIOSK_DATA_DIR right? \`kiosk start\` or \`kiosk import\` creates one)`);
+      }
       return { db: openDataStore(loaded.config).db, config: loaded.config, clock };
     },
     fail: (code, message) => new CliExit(code, message),

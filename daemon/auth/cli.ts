@@ -15,7 +15,8 @@ export interface AdminCliDeps {
   /** Adds the common options (--data, --config, --preset, --clock) to a command. */
   withCommon(cmd: Command): Command;
   /** Opens the configured store. */
-  open(opts: Record<string, unknown>): { db: Db; config: Config; clock: Clock };
+  /** `existing`: refuse a data directory without a store (a mistyped --data) instead of creating one. */
+  open(opts: Record<string, unknown>, existing?: boolean): { db: Db; config: Config; clock: Clock };
   /** The CLI's error with an exit code and a message for standard error. */
   fail(code: number, message: string): Error;
 }
@@ -68,7 +69,7 @@ export function promptHidden(question: string): Promise<string> {
  * The new password: from standard input (--password-stdin: the first line, without its line end),
  * or typed twice at a hidden prompt. Checked against auth.minPasswordLength.
  */
-async function newPassword(opts: { passwordStdin?: boolean }, config: Config, fail: AdminCliDeps['fail']): Promise<string> {
+async function newPassword(opts: { passwordStdin?: boolean }, config: Config, fail: AdminCliDeps['fail'], command: 'create' | 'passwd'): Promise<string> {
   let pw: string;
   if (opts.passwordStdin) {
     pw = (await readAllStdin()).split(/\r?\n/)[0] ?? '';
@@ -77,7 +78,7 @@ async function newPassword(opts: { passwordStdin?: boolean }, config: Config, fa
     const again = await promptHidden('Repeat the password: ');
     if (pw !== again) throw fail(2, 'the two passwords differ; nothing was changed');
   } else {
-    throw fail(2, 'no terminal to ask for the password: pipe it in with --password-stdin (e.g. printf %s "$PW" | kiosk admin create USER --password-stdin)');
+    throw fail(2, `no terminal to ask for the password: pipe it in with --password-stdin (e.g. printf %s "$PW" | kiosk admin ${command} USER --password-stdin)`);
   }
   if (!pw) throw fail(2, 'the password is empty');
   const min = config.auth.minPasswordLength;
@@ -85,8 +86,13 @@ async function newPassword(opts: { passwordStdin?: boolean }, config: Config, fa
   return pw;
 }
 
-function withAuth<T>(deps: AdminCliDeps, opts: Record<string, unknown>, run: (a: { auth: Auth; audit: Audit; config: Config; db: Db }) => Promise<T>): Promise<T> {
-  const { db, config, clock } = deps.open(opts);
+function withAuth<T>(
+  deps: AdminCliDeps,
+  opts: Record<string, unknown>,
+  run: (a: { auth: Auth; audit: Audit; config: Config; db: Db }) => Promise<T>,
+  existing = true,
+): Promise<T> {
+  const { db, config, clock } = deps.open(opts, existing);
   const audit = new Audit({ db, clock });
   const auth = new Auth({ db, clock, config: config.auth, audit });
   return run({ auth, audit, config, db }).finally(async () => {
@@ -114,8 +120,9 @@ export function registerAdminCommand(program: Command, deps: AdminCliDeps): void
       if (opts.role !== undefined && !STAFF_ROLES.includes(opts.role as StaffRole)) throw deps.fail(2, `--role must be admin or staff, not "${opts.role}"`);
       await withAuth(deps, opts, async ({ auth, audit, config }) => {
         const role: StaffRole = (opts.role as StaffRole | undefined) ?? (auth.listAccounts().some((a) => a.role === 'admin') ? 'staff' : 'admin');
-        if (auth.listAccounts().some((a) => a.user.toLowerCase() === user.toLowerCase())) throw deps.fail(2, `an account "${user}" already exists (kiosk admin passwd ${user} sets a new password)`);
-        const pw = await newPassword(opts, config, deps.fail);
+        const same = auth.listAccounts().find((a) => a.user.toLowerCase() === user.toLowerCase());
+        if (same) throw deps.fail(2, `an account "${same.user}" already exists (user names are the same in any case; kiosk admin passwd ${same.user} sets a new password)`);
+        const pw = await newPassword(opts, config, deps.fail, 'create');
         try {
           await auth.createAccount(user, pw, role);
         } catch (e) {
@@ -124,7 +131,7 @@ export function registerAdminCommand(program: Command, deps: AdminCliDeps): void
         }
         audit.record({ actor: actor(), action: 'account.create', target: user, outcome: 'ok', detail: { role } });
         process.stdout.write(`created ${role} account "${user}"\n`);
-      });
+      }, false); // the first admin may be made before the first start
     });
 
   deps
@@ -164,7 +171,7 @@ export function registerAdminCommand(program: Command, deps: AdminCliDeps): void
     .action(async (user: string, opts: Record<string, unknown> & { passwordStdin?: boolean }) => {
       await withAuth(deps, opts, async ({ auth, audit, config }) => {
         if (!auth.listAccounts().some((a) => a.user.toLowerCase() === user.toLowerCase())) throw deps.fail(1, `no account "${user}" (kiosk admin list shows them)`);
-        const pw = await newPassword(opts, config, deps.fail);
+        const pw = await newPassword(opts, config, deps.fail, 'passwd');
         try {
           await auth.setPassword(user, pw);
         } catch (e) {

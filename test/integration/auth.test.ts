@@ -3,7 +3,7 @@
  * and its demo accounts), over real HTTP and socket.io, with a manual clock for session expiry and
  * lockouts; and `kiosk admin …` as a child process on the same store.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io as ioClient, type Socket } from 'socket.io-client';
@@ -271,15 +271,20 @@ describe('kiosk admin (CLI) on the daemon’s store', { timeout: 120_000 }, () =
     const short = await runKioskWithInput(['admin', 'create', 'eve', '--password-stdin', '--data', dataDir], 'abc\n');
     expect(short.code).toBe(2);
     expect(short.stderr).toBe('kiosk: the password is too short: at least 8 characters (auth.minPasswordLength)\n');
-    const dup = await runKioskWithInput(['admin', 'create', 'admin', '--password-stdin', '--data', dataDir], 'long enough pw\n');
+    const dup = await runKioskWithInput(['admin', 'create', 'ADMIN', '--password-stdin', '--data', dataDir], 'long enough pw\n');
     expect(dup.code).toBe(2);
-    expect(dup.stderr).toMatch(/an account "admin" already exists/);
+    expect(dup.stderr).toMatch(/an account "admin" already exists/); // the existing name, as it is spelt
     const role = await runKioskWithInput(['admin', 'create', 'eve', '--role', 'root', '--password-stdin', '--data', dataDir], 'long enough pw\n');
     expect(role.code).toBe(2);
     expect(role.stderr).toBe('kiosk: --role must be admin or staff, not "root"\n');
     const noTty = await runKiosk(['admin', 'create', 'eve', '--data', dataDir]);
     expect(noTty.code).toBe(2);
     expect(noTty.stderr).toMatch(/--password-stdin/);
+    expect((await runKiosk(['admin', 'passwd', 'admin', '--data', dataDir])).stderr).toMatch(/kiosk admin passwd USER --password-stdin/);
+    // A mistyped data directory is said, not created empty (create alone may make the first store).
+    const typo = await runKiosk(['admin', 'list', '--data', `${dataDir}-typo`]);
+    expect([typo.code, typo.stderr]).toEqual([1, `kiosk: no store in ${dataDir}-typo (is --data or KIOSK_DATA_DIR right? \`kiosk start\` or \`kiosk import\` creates one)\n`]);
+    expect(existsSync(`${dataDir}-typo`)).toBe(false);
   });
 
   it('lists accounts, disables one (its open session ends at once) and sets a new password', async () => {
