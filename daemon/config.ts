@@ -166,7 +166,12 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   };
 
   const parsed = configSchema.safeParse(merged);
-  if (!parsed.success) return { ok: false, problems: zodProblems(parsed.error, locate) };
+  // An unknown preset is named with the others, where it was set (file and line, or the option).
+  const presetName = isPlainObject(merged) && typeof merged.preset === 'string' ? merged.preset : null;
+  const presetMissing = presetName !== null && !existsSync(resolvePresetPath(presetName));
+  const presetProblem = () => `${locate(['preset'])}preset: no preset file ${resolvePresetPath(presetName!)} (known presets: ${availablePresets().join(', ')})`;
+  if (!parsed.success) return { ok: false, problems: [...zodProblems(parsed.error, locate), ...(presetMissing ? [presetProblem()] : [])] };
+  if (presetMissing) return { ok: false, problems: [presetProblem()] };
   const config = parsed.data;
 
   const presetPath = resolvePresetPath(config.preset);

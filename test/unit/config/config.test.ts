@@ -64,7 +64,14 @@ describe('configuration', () => {
     const loud = loadConfig({}, { KIOSK_LOG_LEVEL: 'loud' });
     expect(!loud.ok && loud.problems[0]).toMatch(/^option --log-level \/ KIOSK_LOG_LEVEL: log\.level: Invalid option/);
     const unknown = loadConfig({ preset: 'atlantis' }, {});
-    expect(!unknown.ok && unknown.problems[0]).toMatch(/no preset file .*atlantis\.yaml \(known presets: cobiss, jelgava/);
+    expect(!unknown.ok && unknown.problems[0]).toMatch(/^option --preset \/ KIOSK_PRESET: preset: no preset file .*atlantis\.yaml \(known presets: cobiss, jelgava/);
+    // In a file, with its line, beside the file's other problems.
+    const f = file('http:\n  port: "x"\npreset: cobis\n');
+    const both = loadConfig({ configFile: f }, {});
+    expect(!both.ok && both.problems).toEqual([
+      expect.stringMatching(new RegExp(`^${f}:2: http\\.port: `)),
+      expect.stringMatching(new RegExp(`^${f}:3: preset: no preset file .*cobis\\.yaml`)),
+    ]);
   });
 
   it("keeps the site's clock in the preset's country unless the configuration names a time zone", () => {
