@@ -90,6 +90,8 @@ export interface ItemInformation {
   kit: KitInfo | null;
   price: number | null;
   currency: string;
+  /** The fee a loan of this item costs (a loan fee of its material type), when this backend knows it. */
+  loanFee?: number | null;
 }
 
 export interface LoanLine {

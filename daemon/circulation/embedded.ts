@@ -910,6 +910,7 @@ export class EmbeddedBackend implements CirculationBackend {
         kit: this.kitInfo(item),
         price: item.price_minor === null ? null : fromMinor(item.price_minor),
         currency: this.policy.currency,
+        loanFee: this.loanFeeMinor(lead) > 0 ? fromMinor(this.loanFeeMinor(lead)) : null,
       },
     };
   }

@@ -580,7 +580,9 @@ async function itemInformation(barcode: string, institutionId: string, session: 
     code: '18',
     circulationStatus: circulationStatus(i),
     securityMarker: SECURITY_MARKER.other, // RFID: the security bit is AFI/EAS on the tag
-    feeType: FEE_TYPE.other,
+    // What a loan of it costs: a rental (06) with its amount, as 12 will charge it after BO.
+    feeType: i.loanFee ? FEE_TYPE.rental : FEE_TYPE.other,
+    ...(i.loanFee ? { feeAmount: money(i.loanFee) } : {}),
     transactionDate: now(deps),
     holdQueueLength: i.holdQueueLength,
     dueDate: i.dueDate ? dueDateField(i.dueDate) : undefined,
@@ -686,9 +688,16 @@ async function checkout(req: Extract<Sip2Request, { code: '11' }>, session: Sip2
     // Already charged to this patron: with the SC's renewal policy a renewal, else a repeat of a
     // checkout that succeeded (a client retry gets the same answer, not a second loan).
     if (req.scRenewalPolicy) {
-      const rn = await deps.backend.renew({ patron: req.patronIdentifier, item: req.itemIdentifier }, ctxFor(session));
+      const rn = await deps.backend.renew({ patron: req.patronIdentifier, item: req.itemIdentifier, feeAcknowledged: req.feeAcknowledged === true }, ctxFor(session));
       if (rn.ok) return lent(checkoutReply(req, session, deps), true, rn.title, rn.dueDate);
-      return checkoutReply(req, session, deps, [rn.screenMessage]);
+      // Not renewed: the title and the due date that stands, as for any refusal of the item (§11).
+      const reply = checkoutReply(req, session, deps, [rn.screenMessage]);
+      const held = await deps.backend.itemInformation(req.itemIdentifier, ctxFor(session));
+      if (held.ok) {
+        reply.titleIdentifier = held.item.title;
+        reply.dueDate = dueDateField(held.item.dueDate);
+      }
+      return reply;
     }
     const i = await deps.backend.itemInformation(req.itemIdentifier, ctxFor(session));
     if (i.ok) return lent(checkoutReply(req, session, deps), false, i.item.title, i.item.dueDate);

@@ -208,6 +208,9 @@ describe('SIP2 server: circulation', () => {
     const again = as(await c.send(r.checkout('0100001', 'B1')), '12');
     expect(again).toMatchObject({ ok: true, dueDate: '20260323    235959' });
     expect(fx.lib.db.prepare(`SELECT COUNT(*) AS n FROM journal WHERE kind = 'checkout'`).get()).toEqual({ n: 1 });
+    // With the SC's renewal policy it is a renewal; refused today (no extension), with the title and the due date that stands.
+    const renewal = as(await c.send(r.checkout('0100001', 'B1', { scRenewalPolicy: true })), '12');
+    expect(renewal).toMatchObject({ ok: false, titleIdentifier: 'Alamut', dueDate: '20260323    235959' });
     // The transaction log names the card as the admin page does, never in full.
     const logged = fx.logs.filter((l) => l.includes('"sip2 transaction"'));
     expect(logged.join('')).toContain('"patron":"0100***"');
@@ -228,6 +231,9 @@ describe('SIP2 server: circulation', () => {
   it('a fee-bearing loan needs BO=Y: refused with the fee first, lent after the patron accepts', async () => {
     fx = await startSip2Fixture({ data: baseData(), policy: { loanFees: { video: 1.5 } } });
     const c = await fx.loggedIn();
+    // 17 says what a loan of it costs beforehand: a rental fee with its amount and currency.
+    expect(as(await c.send(r.item('D1')), '18')).toMatchObject({ feeType: '06', feeAmount: '1.50', currencyType: 'EUR' });
+    expect(as(await c.send(r.item('B1')), '18').feeAmount).toBeUndefined();
     expect(as(await c.send(r.checkout('0100001', 'D1', { patronPassword: '1234' })), '12')).toMatchObject({ ok: false, feeType: '06', feeAmount: '1.50', currencyType: 'EUR' });
     expect(as(await c.send(r.checkout('0100001', 'D1', { feeAcknowledged: true })), '12')).toMatchObject({ ok: true, feeType: '06', feeAmount: '1.50', currencyType: 'EUR' });
     // A renewal fee too (29 and 65 have BO): refused with the fee, nothing charged, renewed once accepted.
