@@ -53,6 +53,8 @@ export interface Sip2Session {
   /** Patrons whose PIN this connection has verified (23/63 with a valid AD). */
   verifiedPatrons: Set<string>;
   failedLogins: number;
+  /** The SC's printer width from its 99 (max print width): print lines (AG) are wrapped to it. */
+  printWidth?: number;
 }
 
 export interface HandlerDeps {
@@ -158,6 +160,29 @@ function ctxFor(session: Sip2Session, noBlock?: boolean, at?: Date, department?:
 }
 
 export async function handleRequest(req: Sip2Request, session: Sip2Session, deps: HandlerDeps): Promise<HandlerResult> {
+  // 99's max print width[3]: 000 (or 999) says nothing; anything else is the width of its printer.
+  if (req.code === '99' && req.maxPrintWidth && req.maxPrintWidth > 0 && req.maxPrintWidth < 999) session.printWidth = req.maxPrintWidth;
+  const result = await answer(req, session, deps);
+  const reply = result.reply as { printLine?: string[] } | null;
+  if (reply?.printLine?.length && session.printWidth) reply.printLine = reply.printLine.flatMap((l) => wrapLine(l, session.printWidth!));
+  return result;
+}
+
+/** A print line cut to the printer's width, at spaces where it can be. */
+export function wrapLine(line: string, width: number): string[] {
+  const out: string[] = [];
+  let rest = line.trimEnd();
+  while (rest.length > width) {
+    const cut = rest.lastIndexOf(' ', width);
+    const at = cut > 0 ? cut : width;
+    out.push(rest.slice(0, at).trimEnd());
+    rest = rest.slice(at).trimStart();
+  }
+  out.push(rest);
+  return out;
+}
+
+async function answer(req: Sip2Request, session: Sip2Session, deps: HandlerDeps): Promise<HandlerResult> {
   const account = session.account;
   if (req.code === '93') return login(req, session, deps);
   if (req.code === '97') return { reply: null }; // resend is the server's business

@@ -226,6 +226,13 @@ describe('SIP2 server: circulation', () => {
     expect(back).toMatchObject({ ok: true, resensitize: true, alert: false, sortBin: 'SHELF', patronIdentifier: '0100001', printLine: ['1/3 K1', '2/3 K2', '3/3 K3'] });
     const info = as(await c.send(r.item('K2')), '18');
     expect(info).toMatchObject({ circulationStatus: '03', itemProperties: 'kit=FARM;part=2/3;lead=K1;parts=K1,K2,K3', screenMessage: ['Part 2 of 3 of kit FARM "Wooden farm".'] });
+    // A 16-column printer (its 99 says so): each print line is wrapped to it, at spaces.
+    const narrow = await fx.loggedIn();
+    await narrow.send({ ...r.sc(), maxPrintWidth: 16 } as Sip2Request);
+    await c.send(r.checkin('K1'));
+    const lines = as(await narrow.send(r.checkout('0100001', 'K1', { patronPassword: '1234' })), '12').printLine ?? [];
+    expect(lines.slice(0, 3)).toEqual(['1/3 K1 Wooden', 'farm — box', '2/3 K2 Wooden']);
+    expect(lines.every((l) => l.length <= 16)).toBe(true);
   });
 
   it('a fee-bearing loan needs BO=Y: refused with the fee first, lent after the patron accepts', async () => {
