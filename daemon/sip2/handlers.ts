@@ -224,7 +224,8 @@ async function answer(req: Sip2Request, session: Sip2Session, deps: HandlerDeps)
           patronIdentifier: req.patronIdentifier,
           personalName: ps ? personalName(ps) : '',
           validPatron: !!ps,
-          ...(r.ok ? {} : { screenMessage: [r.screenMessage] }),
+          // A block 25 cannot lift (a card kept by staff, a debt) is said, so the screen explains the flags.
+          ...(r.ok ? (ps?.blocks[0] ? { screenMessage: [reasonText(ps.blocks[0].reason, ps.language, ps.blocks[0].details ?? {})] } : {}) : { screenMessage: [r.screenMessage] }),
         },
       };
     }

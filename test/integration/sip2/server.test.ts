@@ -189,6 +189,12 @@ describe('SIP2 server: patrons', () => {
     expect(as(await c.send(r.checkout('0100001', 'B1', { patronPassword: '1234' })), '12').ok).toBe(false);
     const enabled = as(await c.send({ code: '25', transactionDate: d, institutionId: AO, patronIdentifier: '0100001' }), '26');
     expect(enabled.patronStatus.chargePrivilegesDenied).toBe(false);
+    expect(enabled.screenMessage ?? []).toEqual([]);
+    // A card the machine kept (01 card retained) stays blocked until staff lift it: 26 says why.
+    await c.send({ code: '01', cardRetained: true, transactionDate: d, institutionId: AO, blockedCardMessage: 'Kept', patronIdentifier: '0100002', terminalPassword: '' });
+    const kept = as(await c.send({ code: '25', transactionDate: d, institutionId: AO, patronIdentifier: '0100002' }), '26');
+    expect(kept.patronStatus.chargePrivilegesDenied).toBe(true);
+    expect(kept.screenMessage).toHaveLength(1);
     expect(as(await c.send(r.checkout('0100001', 'B1', { patronPassword: '1234' })), '12').ok).toBe(true);
   });
 });
