@@ -92,6 +92,8 @@ export interface ItemInformation {
   currency: string;
   /** The fee a loan of this item costs (a loan fee of its material type), when this backend knows it. */
   loanFee?: number | null;
+  /** Item properties a self-check stored with SIP2 19 (CH), given back in 18. */
+  scProperties?: string | null;
 }
 
 export interface LoanLine {

@@ -74,6 +74,8 @@ interface ItemRow {
   acquired_on: string | null;
   kit_id: number | null;
   kit_part: number | null;
+  /** SIP2 19 item properties (CH) a self-check stored. */
+  sc_properties?: string | null;
 }
 
 interface PatronRow {
@@ -911,6 +913,7 @@ export class EmbeddedBackend implements CirculationBackend {
         price: item.price_minor === null ? null : fromMinor(item.price_minor),
         currency: this.policy.currency,
         loanFee: this.loanFeeMinor(lead) > 0 ? fromMinor(this.loanFeeMinor(lead)) : null,
+        scProperties: item.sc_properties ?? null,
       },
     };
   }

@@ -242,6 +242,10 @@ async function answer(req: Sip2Request, session: Sip2Session, deps: HandlerDeps)
     case '17':
       return { reply: await itemInformation(req.itemIdentifier, req.institutionId || account.institutionId, session, deps) };
     case '19': {
+      // CH is required in a 19 (reference §5): without it nothing is stored (nor wiped).
+      if (!req.itemProperties) {
+        return { reply: { code: '20', itemPropertiesOk: false, transactionDate: now(deps), itemIdentifier: req.itemIdentifier, screenMessage: ['CH (item properties) is required in a 19.'] } };
+      }
       const r = await deps.backend.setItemProperties({ item: req.itemIdentifier, properties: req.itemProperties }, ctxFor(session));
       return {
         reply: {
@@ -620,7 +624,8 @@ async function itemInformation(barcode: string, institutionId: string, session: 
     mediaType: mediaType(i.materialType),
     permanentLocation: i.department,
     currentLocation: i.department,
-    itemProperties: i.kit ? kitProperties(i) || undefined : undefined,
+    // A kit's own properties (part n of m, its units); else what a self-check stored with 19.
+    itemProperties: i.kit ? kitProperties(i) || undefined : i.scProperties || undefined,
     screenMessage: screen,
     collectionCode: i.materialType,
     callNumber: i.callNumber,

@@ -345,6 +345,16 @@ describe('SIP2 server: circulation', () => {
     expect(all).toMatchObject({ ok: true, renewedCount: 1, renewedItems: ['B1'], screenMessage: ['B1: due 2026-04-22, fine 1.60 EUR'] });
   });
 
+  it('19 stores item properties that 18 gives back; a 19 without CH changes nothing', async () => {
+    fx = await startSip2Fixture({ data: baseData() });
+    const c = await fx.loggedIn();
+    const set = (props?: string) => ({ code: '19', transactionDate: d, institutionId: AO, itemIdentifier: 'B1', ...(props !== undefined ? { itemProperties: props } : {}) }) as Sip2Request;
+    expect(as(await c.send(set('shelf=3B')), '20')).toMatchObject({ itemPropertiesOk: true, itemProperties: 'shelf=3B' });
+    expect(as(await c.send(r.item('B1')), '18').itemProperties).toBe('shelf=3B');
+    expect(as(await c.send(set()), '20')).toMatchObject({ itemPropertiesOk: false });
+    expect(as(await c.send(r.item('B1')), '18').itemProperties).toBe('shelf=3B');
+  });
+
   it('17 reports circulation status, due date, queue length and hold pickup date', async () => {
     fx = await startSip2Fixture({ data: baseData() });
     const c = await fx.loggedIn();
