@@ -210,6 +210,12 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       const engine = new EmbeddedBackend({ db: store.db, policy, clock, site, logger: logger.child({ component: 'circulation' }) });
       // The demo library comes with demo staff accounts (staff/staff, admin/admin), logged as a warning.
       if (loadDemoIfEmpty(store.db, engine, config, policy, clock, logger)) await auth.createDemoAccounts();
+      else {
+        const demo = await auth.demoLoginsInUse();
+        if (demo.length) {
+          logger.warn({ accounts: demo }, `the demo login(s) ${demo.map((u) => `${u}/${u}`).join(', ')} still work: change them with \`kiosk admin passwd\` or disable them with \`kiosk admin disable\``);
+        }
+      }
       backend = engine;
       embedded = engine;
     }

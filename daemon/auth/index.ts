@@ -287,6 +287,21 @@ export class Auth {
     return true;
   }
 
+  /**
+   * The demo logins that still open with their demo passwords (staff/staff, admin/admin) and are
+   * not disabled: said at every start, not only the first, until someone changes or disables them.
+   */
+  async demoLoginsInUse(): Promise<string[]> {
+    const out: string[] = [];
+    for (const user of ['staff', 'admin']) {
+      const a = this.#db.prepare('SELECT password_hash, disabled_at FROM staff_accounts WHERE user = ?').get(user) as
+        | { password_hash: string; disabled_at: string | null }
+        | undefined;
+      if (a && !a.disabled_at && (await verifyPassword(user, a.password_hash))) out.push(user);
+    }
+    return out;
+  }
+
   // ----------------------------------------------------------------------------------- sessions
 
   /**

@@ -242,6 +242,10 @@ describe('kiosk import, export, item show, patron show', () => {
     expect((statSync(log).mode & 0o777).toString(8)).toBe('600');
     expect(await daemon.stop()).toBe(0);
     expect(readFileSync(log, 'utf8')).toMatch(/"msg":"stopped"/);
+    // The demo logins are warned about at every start while their demo passwords still work.
+    const again = await startKiosk(['--data', d, '--port', String(await freePort()), '--clock', '2026-03-02T10:00:00+01:00']);
+    expect(again.output()).toMatch(/the demo login\(s\) staff\/staff, admin\/admin still work/);
+    expect(await again.stop()).toBe(0);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('W 30100000081');
     // A withheld card: the block's kind and the staff note, which only staff see.
