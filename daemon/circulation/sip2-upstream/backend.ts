@@ -81,6 +81,7 @@ import {
   isUnknownItem,
   itemFrom,
   itemStatusOf,
+  languageOf,
   money,
   parseDueDate,
   parseKitProperties,
@@ -489,7 +490,8 @@ export class Sip2UpstreamBackend implements CirculationBackend {
       firstName: names.firstName,
       lastName: names.lastName,
       category: r.extra?.find((f) => f.id === 'PC')?.value ?? '', // Envisionware patron class, where sent (reference §6)
-      language: this.site.language,
+      // SIP2 has a code for English (001) only; other languages come as 000: the site's.
+      language: languageOf('language' in r ? r.language : undefined, this.site.language),
       homeDepartment: this.location,
       email,
       hasMobile: false, // SIP2 has no mobile number field
@@ -572,7 +574,13 @@ export class Sip2UpstreamBackend implements CirculationBackend {
       const pinOk = r.validPatronPassword === true && (given !== '' || this.dialect.trustEmptyPinCq);
       if (pinOk) {
         if (given) this.rememberPin(identifier, given);
-        const patron = this.summaryFrom(r, identifier);
+        let patron = this.summaryFrom(r, identifier);
+        // A 24 carries no e-mail address (BE is a 64 field): ask once, so the kiosk can offer an
+        // e-mailed receipt to a patron who has an address.
+        if (patron.email === null) {
+          const info = await c.send(this.req63(identifier, null), '64');
+          if (info.validPatronPassword !== false && info.emailAddress) patron = { ...patron, email: info.emailAddress };
+        }
         return { ok: true, patron: given ? patron : { ...patron, pinSet: false } };
       }
       this.pins.delete(identifier);

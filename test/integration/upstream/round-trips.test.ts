@@ -48,6 +48,9 @@ describe('upstream backend ↔ embedded engine: patrons', () => {
     expect(ok(a).patron).toMatchObject({ firstName: 'Ana', lastName: 'Novak' });
     const [, b] = await both((b) => b.verifyPatron('0100001', '1234'));
     expect(ok(b).patron).toMatchObject({ barcode: '0100001', firstName: 'Ana', lastName: 'Novak', blocks: [] });
+    // The e-mail address (for e-mailed receipts) comes through, though a 24 has no field for it.
+    expect(ok(b).patron.email).toBe(ok(a).patron.email);
+    expect(ok(b).patron.email).toBe('ana.novak@example.org');
     const [wrongRef, wrongUp] = await both((b) => b.verifyPatron('0100002', '9999'));
     expect(wrongUp.ok ? '' : wrongUp.screenMessage).toBe(wrongRef.ok ? '' : wrongRef.screenMessage); // "Koda PIN ni pravilna."
     await both((b) => b.verifyPatron('0100002', ''));
