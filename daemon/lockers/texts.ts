@@ -1,19 +1,12 @@
 /** What the kiosk shows when a locker pickup does not go ahead, per language (notes/locker-contract.md). */
+import type { LockerFailureCode } from '../../protocols/kiosk-api/events.ts';
 import type { NoticeLanguage } from './notify.ts';
 
-export type PickupFailure =
-  | 'code_unknown'
-  | 'code_used'
-  | 'hold_expired'
-  | 'nothing_ready'
-  /** The door did not open (jammed / board not answering): nothing was checked out. */
-  | 'door_failed'
-  | 'locker_offline'
-  | 'patron_refused'
-  /** Too many unknown codes in a row at this locker: code entry rests for a while (guessing). */
-  | 'too_many_attempts'
-  /** The code is for another patron's reservations than the one identified in the kiosk session. */
-  | 'code_other_patron';
+/**
+ * The locker service's own outcomes: the kiosk contract's list (protocols/kiosk-api/events.ts, where
+ * each is described) without `locker_unavailable`, which the station says when there is no locker.
+ */
+export type PickupFailure = Exclude<LockerFailureCode, 'locker_unavailable'>;
 
 const TEXTS: Record<NoticeLanguage, Record<PickupFailure, string>> = {
   en: {

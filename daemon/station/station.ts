@@ -15,6 +15,7 @@ import type {
   Envelope,
   ItemOutcome,
   LockerCompartmentView,
+  LockerFailureCode,
   LockerPickupResult,
   LockerWaitingView,
   PatronView,
@@ -63,16 +64,7 @@ export interface StationOptions {
  * What the station needs of the locker service (daemon/lockers; the contract in
  * notes/locker-contract.md), structurally, so the station does not depend on how lockers work.
  */
-export type LockerPickupFailure =
-  | 'code_unknown'
-  | 'code_used'
-  | 'hold_expired'
-  | 'nothing_ready'
-  | 'door_failed'
-  | 'locker_offline'
-  | 'patron_refused'
-  | 'too_many_attempts'
-  | 'code_other_patron';
+export type LockerPickupFailure = Exclude<LockerFailureCode, 'locker_unavailable'>;
 export type LockerPickupOutcome =
   | {
       ok: true;
