@@ -25,6 +25,7 @@ import { devicesCommand } from './devices/list.ts';
 import { stringify } from 'yaml';
 import { join } from 'node:path';
 import { StartRefused } from './start-refused.ts';
+import type { StoreCliDeps } from './cli-deps.ts';
 import { PICKUP_CODE_KEY_FILE } from './lockers/codes.ts';
 
 interface CommonOptions {
@@ -358,7 +359,8 @@ export function buildProgram(): Command {
     });
 
   registerSip2Command(program, (code, message) => new CliExit(code, message));
-  registerAdminCommand(program, {
+  // One way to open the store for the subcommands registered from other modules (admin, offline).
+  const storeDeps: StoreCliDeps = {
     withCommon: (cmd) => withCommon(cmd),
     open: (opts, existing) => {
       const { loaded, clock } = load(opts as CommonOptions);
@@ -369,18 +371,9 @@ export function buildProgram(): Command {
       return { db: openDataStore(loaded.config).db, config: loaded.config, clock };
     },
     fail: (code, message) => new CliExit(code, message),
-  });
-  registerOfflineCommand(program, {
-    withCommon: (cmd) => withCommon(cmd),
-    open: (opts) => {
-      const { loaded, clock } = load(opts as CommonOptions);
-      if (!existsSync(storeFile(resolve(loaded.config.data.dir)))) {
-        throw new CliExit(1, `no store in ${resolve(loaded.config.data.dir)} (is --data or KIOSK_DATA_DIR right?)`);
-      }
-      return { db: openDataStore(loaded.config).db, config: loaded.config, clock };
-    },
-    fail: (code, message) => new CliExit(code, message),
-  });
+  };
+  registerAdminCommand(program, storeDeps);
+  registerOfflineCommand(program, storeDeps);
 
   program
     .command('devices')

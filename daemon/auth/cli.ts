@@ -4,30 +4,16 @@
  * standard input with --password-stdin; never from the command line, where the process list and the
  * shell history would show it. Every change is written to the audit log as `cli:<os user>`.
  */
-import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import type { Config } from '../../config/schema.ts';
 import type { Clock } from '../clock.ts';
 import { durable, releaseDurable, type Db } from '../store/db.ts';
 import { Audit, Auth, AuthError, STAFF_ROLES, type StaffRole } from './index.ts';
+import { cliActor, type StoreCliDeps } from '../cli-deps.ts';
 
-export interface AdminCliDeps {
-  /** Adds the common options (--data, --config, --preset, --clock) to a command. */
-  withCommon(cmd: Command): Command;
-  /** Opens the configured store. */
-  /** `existing`: refuse a data directory without a store (a mistyped --data) instead of creating one. */
-  open(opts: Record<string, unknown>, existing?: boolean): { db: Db; config: Config; clock: Clock };
-  /** The CLI's error with an exit code and a message for standard error. */
-  fail(code: number, message: string): Error;
-}
+export type AdminCliDeps = StoreCliDeps;
 
-function actor(): string {
-  try {
-    return `cli:${userInfo().username}`;
-  } catch {
-    return 'cli';
-  }
-}
+const actor = cliActor;
 
 async function readAllStdin(): Promise<string> {
   const chunks: Buffer[] = [];

@@ -7,6 +7,8 @@ import { Sip2Client, type Sip2ClientOptions } from '../../daemon/sip2/client.ts'
 import { startSip2Server, type Sip2Config, type Sip2ServerHandle } from '../../daemon/sip2/server.ts';
 import type { Sip2Account } from '../../config/schema.ts';
 import { makeLibrary, TZ, type TestLibrary } from './engine.ts';
+import type { Sip2Request, Sip2Response } from '../../protocols/sip2/index.ts';
+import { expect } from 'vitest';
 
 export const ACCOUNT_PASSWORD = 'kiosk-secret';
 const PASSWORD_HASH = hashPin(ACCOUNT_PASSWORD);
@@ -133,4 +135,26 @@ export function readLines(socket: Socket, count: number, timeoutMs = 3000): Prom
     socket.on('data', onData);
     socket.once('close', () => finish(true));
   });
+}
+
+/** A 11 Checkout for the test library (AO SI-50000), with the patron's PIN when given. */
+export function checkoutRequest(patron: string, item: string, pin?: string): Sip2Request {
+  return {
+    code: '11',
+    scRenewalPolicy: false,
+    noBlock: false,
+    transactionDate: null,
+    nbDueDate: null,
+    institutionId: 'SI-50000',
+    patronIdentifier: patron,
+    itemIdentifier: item,
+    terminalPassword: '',
+    ...(pin ? { patronPassword: pin } : {}),
+  };
+}
+
+/** The reply of the expected kind (failing the test otherwise), typed as it. */
+export function replyAs<C extends Sip2Response['code']>(m: Sip2Response, code: C): Extract<Sip2Response, { code: C }> {
+  expect(m.code).toBe(code);
+  return m as Extract<Sip2Response, { code: C }>;
 }

@@ -6,30 +6,17 @@
  * in full, as `kiosk patron show` does: whoever runs this has the store, and staff need the card to
  * put the loan right.
  */
-import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import type { Config } from '../../../config/schema.ts';
 import { Audit } from '../../auth/audit.ts';
 import type { Clock } from '../../clock.ts';
 import { durable, releaseDurable, type Db } from '../../store/db.ts';
 import { OfflineQueue, type OfflineTransaction } from '../offline-queue.ts';
+import { cliActor, type StoreCliDeps } from '../../cli-deps.ts';
 
-export interface OfflineCliDeps {
-  /** Adds the common options (--data, --config, --preset, --clock) to a command. */
-  withCommon(cmd: Command): Command;
-  /** Opens the configured store (refusing a data directory without one). */
-  open(opts: Record<string, unknown>): { db: Db; config: Config; clock: Clock };
-  /** The CLI's error with an exit code and a message for standard error. */
-  fail(code: number, message: string): Error;
-}
+export type OfflineCliDeps = StoreCliDeps;
 
-function actor(): string {
-  try {
-    return `cli:${userInfo().username}`;
-  } catch {
-    return 'cli';
-  }
-}
+const actor = cliActor;
 
 const KIND: Record<OfflineTransaction['operation'], string> = { checkout: 'loan', checkin: 'return', renew: 'renewal' };
 
@@ -54,7 +41,7 @@ export function registerOfflineCommand(program: Command, deps: OfflineCliDeps): 
   const offline = program.command('offline').description('transactions taken while the upstream library system was unreachable (SIP2 upstream backend)');
 
   const withStore = async <T>(opts: Record<string, unknown>, run: (a: { db: Db; queue: OfflineQueue; config: Config; clock: Clock }) => Promise<T> | T): Promise<T> => {
-    const { db, config, clock } = deps.open(opts);
+    const { db, config, clock } = deps.open(opts, true);
     try {
       return await run({ db, queue: new OfflineQueue(db, clock), config, clock });
     } finally {

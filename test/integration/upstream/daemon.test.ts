@@ -11,6 +11,7 @@ import { Sip2Client } from '../../../daemon/sip2/client.ts';
 import type { Sip2Request, Sip2Response } from '../../../protocols/sip2/index.ts';
 import { baseData } from '../../helpers/engine.ts';
 import { freePort, startKiosk, type RunningDaemon } from '../../helpers/process.ts';
+import { checkoutRequest, replyAs } from '../../helpers/sip2.ts';
 import { ACCOUNT_PASSWORD, until, upstreamPair, type UpstreamPair } from './fixture.ts';
 
 let pair: UpstreamPair | undefined;
@@ -25,23 +26,9 @@ afterEach(async () => {
 });
 
 const AO = 'SI-50000';
-const checkout = (patron: string, item: string, pin?: string): Sip2Request => ({
-  code: '11',
-  scRenewalPolicy: false,
-  noBlock: false,
-  transactionDate: null,
-  nbDueDate: null,
-  institutionId: AO,
-  patronIdentifier: patron,
-  itemIdentifier: item,
-  terminalPassword: '',
-  ...(pin ? { patronPassword: pin } : {}),
-});
+const checkout = checkoutRequest;
 
-function as<C extends Sip2Response['code']>(m: Sip2Response, code: C): Extract<Sip2Response, { code: C }> {
-  expect(m.code).toBe(code);
-  return m as Extract<Sip2Response, { code: C }>;
-}
+const as = replyAs;
 
 describe('a second daemon with the SIP2 upstream backend', () => {
   it('bridges a self-check to the upstream, keeps lending offline, replays when the upstream is back', async () => {

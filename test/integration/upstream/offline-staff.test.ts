@@ -21,7 +21,7 @@ import { openStore } from '../../../daemon/store/db.ts';
 import { makeSummary, type Sip2Request, type Sip2Response } from '../../../protocols/sip2/index.ts';
 import { baseData, TZ } from '../../helpers/engine.ts';
 import { runKiosk } from '../../helpers/process.ts';
-import { account, ACCOUNT_PASSWORD } from '../../helpers/sip2.ts';
+import { account, ACCOUNT_PASSWORD, checkoutRequest, replyAs } from '../../helpers/sip2.ts';
 import { loginCookie } from '../../helpers/staff.ts';
 import { sipProxy, startUpstreamDaemon, until, upstreamPair, type SipProxy, type UpstreamPair } from './fixture.ts';
 
@@ -38,24 +38,10 @@ afterEach(async () => {
 
 const AO = 'SI-50000';
 const sc: Sip2Request = { code: '99', statusCode: '0', maxPrintWidth: 40, protocolVersion: '2.00' };
-const checkout = (patron: string, item: string, pin?: string): Sip2Request => ({
-  code: '11',
-  scRenewalPolicy: false,
-  noBlock: false,
-  transactionDate: null,
-  nbDueDate: null,
-  institutionId: AO,
-  patronIdentifier: patron,
-  itemIdentifier: item,
-  terminalPassword: '',
-  ...(pin ? { patronPassword: pin } : {}),
-});
+const checkout = checkoutRequest;
 const checkin = (item: string): Sip2Request => ({ code: '09', noBlock: false, transactionDate: null, returnDate: null, currentLocation: '01', institutionId: AO, itemIdentifier: item, terminalPassword: '' });
 
-function as<C extends Sip2Response['code']>(m: Sip2Response, code: C): Extract<Sip2Response, { code: C }> {
-  expect(m.code).toBe(code);
-  return m as Extract<Sip2Response, { code: C }>;
-}
+const as = replyAs;
 
 function upstreamLoans(p: UpstreamPair): unknown[] {
   return p.fx.lib.db
